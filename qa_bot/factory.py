@@ -1,0 +1,95 @@
+"""The composition root: the only place that picks implementations from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import BackendError
+from .settings import Settings
+
+
+def build_embedder(s: Settings):
+    if s.embed_model == "fake-hash":
+        from .fakes import HashEmbedder
+
+        return HashEmbedder()
+    from .embeddings import LazyEmbedder, SentenceTransformerEmbedder
+
+    return LazyEmbedder(s.embed_model, lambda: SentenceTransformerEmbedder(s.embed_model, s.embed_batch_size))
+
+
+def build_store(s: Settings):
+    from .store import ChromaStore, make_client
+
+    try:
+        client = make_client(Path(s.index_dir), s.chroma_url)
+        return ChromaStore(client, s.collection)
+    except (ValueError, ConnectionError, OSError) as e:
+        where = s.chroma_url or s.index_dir
+        raise BackendError(f"cannot open the Chroma store at {where}: {e}") from None
+
+
+def build_ingestor(s: Settings, embedder=None, store=None):
+    from .ingest import Ingestor
+
+    return Ingestor(s, embedder or build_embedder(s), store or build_store(s))
+
+
+def build_llm(s: Settings):
+    if s.llm_provider == "extractive":
+        return None
+    if s.llm_provider == "openai":
+        import os
+
+        from .llm import OpenAICompatModel
+
+        return OpenAICompatModel(
+            s.llm_base_url, s.llm_model, s.llm_api_key or os.environ.get("OPENAI_API_KEY", ""), s.request_timeout, s.temperature
+        )
+    if s.llm_provider == "llama_cpp":
+        try:
+            from .llm import LlamaCppModel
+        except ImportError:
+            raise BackendError("llama-cpp-python is not installed: run `make install`") from None
+        from .models import resolve_gguf
+
+        path = resolve_gguf(s.llm_model, Path(s.model_cache))
+        return LlamaCppModel(path, s.llm_model, s.n_ctx, s.threads(), s.temperature)
+    raise BackendError(f"unknown llm_provider '{s.llm_provider}'")
+
+
+def load_bm25(s: Settings, store):
+    """The persisted BM25 index; rebuilt from the store if missing or older than the manifest."""
+    from .bm25 import BM25Index
+    from .manifest import Manifest
+
+    folder = Path(s.index_dir) / "bm25"
+    m = Manifest.load(Path(s.index_dir) / "manifest.json")
+    idx = BM25Index.load(folder)
+    if idx is not None and m is not None and idx.digest == m.bm25_digest:
+        return idx
+    pairs = sorted(((c.id, c.text) for c in store.all_chunks()), key=lambda p: p[0])
+    return BM25Index.build(pairs, m.bm25_digest if m else "")
+
+
+def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
+    from .audit import JsonlLog, audit_record
+    from .bot import Bot
+    from .manifest import Manifest
+    from .retrieval import HybridRetriever
+
+    embedder = embedder or build_embedder(s)
+    store = store or build_store(s)
+    m = Manifest.load(Path(s.index_dir) / "manifest.json")
+    if m is not None and m.sources:
+        m.check(embedder, s.chunk_size, s.chunk_overlap)
+    retriever = HybridRetriever(
+        store, load_bm25(s, store), embedder, top_k=s.top_k, candidates=s.candidates, dense_weight=s.dense_weight,
+        bm25_weight=s.bm25_weight, rrf_k=s.rrf_k, min_dense_score=s.min_dense_score,
+    )
+    audit = JsonlLog(Path(s.data_dir) / "audit.jsonl", int(s.audit_max_mb * 1e6))
+    return Bot(
+        retriever, build_llm(s) if llm == "auto" else llm, embedder, max_tokens=s.max_tokens,
+        support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,
+        history_turns=s.history_turns, on_answer=lambda a: audit.append(audit_record(a)),
+    )

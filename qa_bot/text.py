@@ -1,0 +1,63 @@
+"""Shared text helpers: word tokens, stop words, stems, sentence spans."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+# Sentence ends: . ! ? (optionally followed by a closing quote/bracket) then whitespace; or a blank line.
+_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n|\n(?=\S)")
+
+STOPWORDS = frozenset(
+    """a an the and or but if then else of to in on at by for with from as is are was were be been being
+    it its this that these those there here he she they them his her their him we us our you your i me my
+    do does did done have has had having not no nor so than too very can could would should will shall may
+    might must what which who whom whose when where why how all any both each few more most other some such
+    only own same just also into over under about after before between through during out up down off again
+    further once s t don now said says say according mr ms mrs""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def content_stems(text: str) -> list[str]:
+    """Lower-cased, stop words removed, Snowball-stemmed: the unit of lexical overlap."""
+    ws = [w for w in words(text) if w not in STOPWORDS]
+    return _stemmer().stemWords(ws) if ws else []
+
+
+def numbers(text: str) -> set[str]:
+    return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
+
+
+def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text, offsets shifted by base, whitespace trimmed."""
+    spans = []
+    pos = 0
+    for m in _SENT_END.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    out = []
+    for s, e in spans:
+        seg = text[s:e]
+        lead = len(seg) - len(seg.lstrip())
+        trail = len(seg) - len(seg.rstrip())
+        s2, e2 = s + lead, e - trail
+        if e2 - s2 >= 2:
+            out.append((base + s2, base + e2))
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
