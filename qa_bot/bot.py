@@ -85,14 +85,15 @@ class Bot:
         ]
 
     def stream(
-        self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None
+        self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,
+        top_k: int | None = None,
     ) -> Iterator[str | Answer]:
-        """Yields text pieces as the model writes them, then the checked Answer."""
+        """Yields text pieces as the model writes them, then the checked Answer (top_k: passages, per call)."""
         t0 = time.perf_counter()
         original = question
         question, notice = self.clean_question(question)
         standalone = self.condense(question, history or [])
-        retrieval = self.retriever.retrieve(standalone)
+        retrieval = self.retriever.retrieve(standalone, top_k=top_k)
         ans = Answer(original, standalone, REFUSAL, True, [], retrieval.hits, self.model_name, notice=notice)
         ans.timings["retrieval_ms"] = retrieval.ms
         ans.candidates = retrieval.candidates

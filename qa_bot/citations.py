@@ -87,10 +87,17 @@ class CitationChecker:
         return self._assemble(kept, sources, removed, checks)
 
     def _check(self, claim: Claim, sources: list[Scored]) -> Check:
-        stems = set(content_stems(claim.text))
+        """Best support among the cited passages; if they fail (small models mis-number), among all given."""
         valid = [m - 1 for m in claim.markers if 1 <= m <= len(sources)]
-        candidates = valid or list(range(len(sources)))
-        best = Check(claim, None, 0.0, None, auto=not valid)
+        best = self._best(claim, sources, valid) if valid else None
+        if best is None or best.source_index is None:
+            best = self._best(claim, sources, list(range(len(sources))))
+            best.auto = True
+        return best
+
+    def _best(self, claim: Claim, sources: list[Scored], candidates: list[int]) -> Check:
+        stems = set(content_stems(claim.text))
+        best = Check(claim, None, 0.0, None)
         if not stems:
             return best
         sims = self._similarities(claim.text, [sources[i].chunk.text for i in candidates])
@@ -104,9 +111,9 @@ class CitationChecker:
             j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim for (s, e), sim in zip(spans, sim_per_sentence, strict=True)]))
             score = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j])) if nums_ok else 0.0
             if score > best.score:
-                best = Check(claim, i, score, spans[j], auto=not valid)
+                best = Check(claim, i, score, spans[j])
         if best.score < self.threshold:
-            return Check(claim, None, best.score, None, best.auto)
+            return Check(claim, None, best.score, None)
         return best
 
     def _similarities(self, claim: str, chunks: list[str]) -> list[np.ndarray]:

@@ -68,7 +68,9 @@ def load_bm25(s: Settings, store):
     idx = BM25Index.load(folder)
     if idx is not None and m is not None and idx.digest == m.bm25_digest:
         return idx
-    pairs = sorted(((c.id, c.text) for c in store.all_chunks()), key=lambda p: p[0])
+    from .chunking import embed_text
+
+    pairs = sorted(((c.id, embed_text(c)) for c in store.all_chunks()), key=lambda p: p[0])
     return BM25Index.build(pairs, m.bm25_digest if m else "")
 
 
@@ -79,6 +81,7 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     from .retrieval import HybridRetriever
 
     embedder = embedder or build_embedder(s)
+    embedder.embed(["warm up"])  # load the model now, not inside the first question
     store = store or build_store(s)
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
     if m is not None and m.sources:

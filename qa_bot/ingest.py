@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .bm25 import BM25Index
-from .chunking import chunk_document, make_splitter
+from .chunking import chunk_document, embed_text, make_splitter
 from .embeddings import Embedder
 from .errors import BadFileError
 from .loaders import SIDECAR_SUFFIX, load_file
@@ -182,7 +182,7 @@ class Ingestor:
         digest = m.digest()
         bm25_dir = self.index_dir / "bm25"
         if m.bm25_digest != digest or not (bm25_dir / "ids.json").is_file():
-            pairs = sorted(((c.id, c.text) for c in self.store.all_chunks()), key=lambda p: p[0])
+            pairs = sorted(((c.id, embed_text(c)) for c in self.store.all_chunks()), key=lambda p: p[0])
             BM25Index.build(pairs, digest).save(bm25_dir)
             m.bm25_digest = digest
         if m.dirty or not self.manifest_path.exists():

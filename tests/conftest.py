@@ -1,0 +1,46 @@
+"""Shared fixtures: settings on a temporary index with the deterministic fake embedder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+WSJ = "001_3eefea4748145b2b.txt"
+NYT = "000_8e1ffe6059112ee0.txt"
+
+
+@pytest.fixture
+def settings_fake(tmp_path):
+    from qa_bot.settings import Settings
+
+    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash", llm_provider="extractive")
+
+
+@pytest.fixture
+def seeds_index_fake(settings_fake):
+    from qa_bot.factory import build_ingestor
+
+    report = build_ingestor(settings_fake).run([SEEDS])
+    assert report.added == 2 and not report.failed
+    return settings_fake
+
+
+@pytest.fixture(scope="session")
+def real_seeds_index(tmp_path_factory):
+    """The seeds indexed with the real MiniLM embedder (shared by slow tests)."""
+    from qa_bot.factory import build_ingestor
+    from qa_bot.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("real")
+    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data")
+    report = build_ingestor(s).run([SEEDS])
+    assert report.chunks > 0 and not report.failed
+    return s

@@ -1,0 +1,79 @@
+"""Citation parsing, support checking, renumbering and the extractive backend (pure, fake embedder)."""
+
+from __future__ import annotations
+
+from qa_bot.citations import CitationChecker, extractive, parse_claims, says_cannot_answer
+from qa_bot.fakes import HashEmbedder
+from qa_bot.schema import Chunk, Scored
+
+DOC = (
+    "The first and only time Putin met Zelensky was in Paris in 2019. "
+    "The talks were brokered by France and Germany.\n"
+    "Zelensky is based in Kyiv, the capital of Ukraine."
+)
+
+
+def _src(text: str, start: int, source: str = "a.txt", pos: int = 0) -> Scored:
+    return Scored(Chunk(f"d:{pos}", "d", source, "Title", text, start, start + len(text), pos), 1.0)
+
+
+def sources() -> list[Scored]:
+    cut = DOC.index("Zelensky is based")
+    return [_src(DOC[:cut].rstrip(), 0, pos=0), _src(DOC[cut:], cut, pos=1)]
+
+
+def test_parse_claims_pulls_markers_and_merges_trailing_marker():
+    claims = parse_claims("They met in Paris [1]. It was in 2019 [1, 2]. [2]")
+    assert [c.text for c in claims] == ["They met in Paris.", "It was in 2019."]
+    assert claims[0].markers == [1]
+    assert claims[1].markers == [1, 2, 2]
+
+
+def test_supported_claim_keeps_verbatim_quote_and_span():
+    v = CitationChecker(HashEmbedder(), 0.5).verify("Putin and Zelensky met in Paris in 2019 [1].", sources())
+    assert v.citations and not v.removed
+    c = v.citations[0]
+    assert c.marker == 1
+    assert DOC[c.start : c.end] == c.quote
+    assert "Paris in 2019" in c.quote
+    assert v.answer == "Putin and Zelensky met in Paris in 2019 [1]."
+
+
+def test_out_of_range_marker_is_dropped_and_unsupported_sentence_removed():
+    v = CitationChecker(HashEmbedder(), 0.5).verify(
+        "They met in Paris in 2019 [7]. The population of Kyiv is 2.9 million [2].", sources()
+    )
+    assert all(1 <= c.marker <= 2 for c in v.citations)
+    assert "7]" not in v.answer
+    assert any("2.9 million" in r for r in v.removed)  # a number the sources do not hold
+    assert "2.9" not in v.answer
+
+
+def test_markers_renumbered_by_first_use():
+    v = CitationChecker(HashEmbedder(), 0.5).verify(
+        "Zelensky is based in Kyiv [2]. Putin met Zelensky in Paris in 2019 [1].", sources()
+    )
+    assert [c.marker for c in v.citations] == [1, 2]
+    assert v.answer.index("[1]") < v.answer.index("[2]")
+    assert v.citations[0].source == "a.txt" and "Kyiv" in v.citations[0].quote
+
+
+def test_sentence_with_no_support_anywhere_is_removed():
+    v = CitationChecker(HashEmbedder(), 0.5).verify("Bananas grow on tall purple trees [1].", sources())
+    assert not v.citations
+    assert v.removed == ["Bananas grow on tall purple trees."]
+
+
+def test_cannot_answer_detection():
+    assert says_cannot_answer("I cannot answer that from the sources.")
+    assert says_cannot_answer("The sources do not mention the population of Kyiv.")
+    assert not says_cannot_answer("They met in Paris in 2019 [1].")
+
+
+def test_extractive_cites_best_sentence_and_refuses_when_nothing_matches():
+    v = extractive("Where did Putin and Zelensky meet?", sources(), HashEmbedder())
+    assert v is not None and v.citations
+    assert "Paris" in v.answer and "[1]" in v.answer
+    for c in v.citations:
+        assert DOC[c.start : c.end] == c.quote
+    assert extractive("quantum chromodynamics lattice", sources(), HashEmbedder()) is None
