@@ -154,7 +154,7 @@ class CitationChecker:
 
 def _with_marker(sentence: str, n: int) -> str:
     """Put the marker before the sentence's closing punctuation: "... in 2019 [1]."."""
-    m = re.search(r"[.!?]+[\"'”’)]*$", sentence)
+    m = re.search(r"[.!?]+$", sentence)
     if m:
         return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start():]}"
     return f"{sentence} [{n}]"

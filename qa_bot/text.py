@@ -45,6 +45,8 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     spans = []
     pos = 0
     for m in _SENT_END.finditer(text):
+        if _is_abbreviation(text, m.start()):
+            continue
         spans.append((pos, m.start()))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -57,6 +59,25 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
         if e2 - s2 >= 2:
             out.append((base + s2, base + e2))
     return out
+
+
+_ABBREV = frozenset(
+    "mr mrs ms dr st jr sr prof gen col lt sgt rep sen gov pres vs etc inc ltd co corp jan feb mar apr jun jul aug "
+    "sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split()
+)
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the '.' ending at `end` closes an abbreviation or an initial ("Mr.", "St.", "V.")."""
+    if end == 0 or text[end - 1] != ".":
+        return False
+    start = end - 1
+    while start > 0 and (text[start - 1].isalpha() or text[start - 1] == "."):
+        start -= 1
+    word = text[start : end - 1]
+    if len(word) == 1 and word.isupper():
+        return True
+    return word.lower() in _ABBREV
 
 
 def split_sentences(text: str) -> list[str]:

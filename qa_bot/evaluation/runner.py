@@ -1,0 +1,267 @@
+"""`qa-bot eval`: run suites (or any dataset) through the bot, score them, write the outputs, gate.
+
+Suites and their thresholds live in eval/suites.toml, the last accepted metrics in eval/baseline.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..bot import Bot
+from ..errors import IndexMismatchError, QaBotError
+from ..settings import Settings
+from .dataset import Item, episodes, limit_episodes, load_dataset
+from .metrics import RATE_METRICS, aggregate
+from .report import metrics_table, plot, render_report
+from .scoring import SourceResolver, ask_episode, score
+
+Echo = Callable[[str], None]
+
+
+def find_eval_dir() -> Path:
+    """eval/ of the working directory, else of the source checkout this package runs from."""
+    here = Path("eval")
+    return here if (here / "suites.toml").is_file() else Path(__file__).resolve().parents[2] / "eval"
+
+
+def load_config(eval_dir: Path) -> dict:
+    path = eval_dir / "suites.toml"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise QaBotError(f"cannot read {path}: {e}") from None
+
+
+def suite_config(cfg: dict, name: str | None) -> dict:
+    """The suite's table over the [default] table (thresholds merged key by key)."""
+    default = cfg.get("default", {})
+    own = cfg.get(name, {}) if name else {}
+    merged = {**default, **own}
+    merged["thresholds"] = {**default.get("thresholds", {}), **own.get("thresholds", {})}
+    return merged
+
+
+@dataclass
+class Target:
+    """One index and the bot built on it (built once, shared by the suites that use that index)."""
+
+    settings: Settings
+    bot: Bot
+    resolver: SourceResolver
+
+
+class Runner:
+    def __init__(self, settings: Settings, eval_dir: Path, echo: Echo):
+        self.settings, self.eval_dir, self.echo = settings, eval_dir, echo
+        self.targets: dict[str, Target] = {}
+        self._llm: object = "unset"
+
+    def llm(self):
+        if self._llm == "unset":  # the model loads once, whatever the number of indexes
+            from ..factory import build_llm
+
+            self._llm = build_llm(self.settings)
+        return self._llm
+
+    def target(self, s: Settings, corpus: Path | None) -> Target:
+        key = str(Path(s.index_dir).resolve())
+        if key in self.targets:
+            return self.targets[key]
+        from ..factory import build_bot, build_embedder, build_ingestor, build_store
+        from ..manifest import Manifest
+
+        embedder, store = build_embedder(s), build_store(s)
+        manifest = Manifest.load(Path(s.index_dir) / "manifest.json")
+        if corpus is not None and (manifest is None or not manifest.sources or store.count() == 0):
+            self.echo(f"index {s.index_dir} is empty: ingesting {corpus}")
+            ing = build_ingestor(s, embedder, store)
+            try:
+                report = ing.run([corpus], progress=sys.stderr.isatty())
+            except IndexMismatchError:  # a cache index built with other settings: ours to rebuild
+                report = ing.run([corpus], rebuild=True, progress=sys.stderr.isatty())
+            self.echo(report.summary())
+        elif store.count() == 0:
+            raise QaBotError(f"the index {s.index_dir} is empty: run `qa-bot ingest` first")
+        bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
+        self.targets[key] = Target(s, bot, SourceResolver(s, store))
+        return self.targets[key]
+
+
+def run_eval(
+    settings: Settings, suites: list[str], dataset: Path | None, limit: int | None, out: Path,
+    update_baseline: bool = False, echo: Echo = print, eval_dir: Path | None = None,
+) -> bool:
+    """Run each suite (default: seeds) and the dataset; True when every gate passed."""
+    eval_dir = eval_dir or find_eval_dir()
+    cfg = load_config(eval_dir)
+    names = list(dict.fromkeys(suites)) or ([] if dataset else ["seeds"])
+    for n in names:
+        if n not in cfg or n == "default":
+            known = ", ".join(k for k in cfg if k != "default") or "none"
+            raise QaBotError(f"unknown suite '{n}' (suites in {eval_dir / 'suites.toml'}: {known})")
+    baseline_path = eval_dir / "baseline.json"
+    baseline = load_baseline(baseline_path)
+    runs: list[tuple[str, dict, Path | None]] = [(n, suite_config(cfg, n), None) for n in names]
+    if dataset is not None:
+        runs.append((Path(dataset).stem, suite_config(cfg, None), Path(dataset)))
+    runner = Runner(settings, eval_dir, echo)
+    ok, summaries = True, {}
+    for name, scfg, path in runs:
+        folder = Path(out) if len(runs) == 1 else Path(out) / name
+        base = baseline.get("suites", {}).get(name)
+        result = run_suite(runner, name, scfg, path, limit, folder, base)
+        if result is None:
+            continue
+        summaries[name], rows = result
+        ok = ok and summaries[name]["passed"]
+        if update_baseline:
+            baseline.setdefault("suites", {})[name] = {
+                "model": summaries[name]["model"], "metrics": summaries[name]["metrics"],
+                "questions": {r["id"]: bool(r["eval"]["passed"]) for r in rows},
+            }
+    if len(summaries) > 1:
+        (Path(out) / "summary.json").write_text(json.dumps({"suites": summaries}, indent=2), encoding="utf-8")
+    if update_baseline and summaries:
+        if limit is not None:
+            echo("not updating the baseline from a --limit run")
+        else:
+            baseline_path.write_text(json.dumps(baseline, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            echo(f"baseline written: {baseline_path} ({', '.join(summaries)})")
+    return ok
+
+
+def load_baseline(path: Path) -> dict:
+    """eval/baseline.json: {"suites": {name: {"model", "metrics", "questions": {id: passed}}}}; {} when absent."""
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise QaBotError(f"cannot read the baseline {path}: {e}") from None
+
+
+def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[list[Item], Target] | None:
+    """The suite's questions and the index they run against (building it when the suite owns one)."""
+    s, root = runner.settings, runner.eval_dir.parent
+    if cfg.get("benchmark"):
+        from .squad2 import load_squad2, write_corpus
+
+        folder = Path(s.benchmarks) / cfg["benchmark"]
+        if not folder.is_dir():
+            runner.echo(f"[{name}] skipped: benchmark data {folder} not found (set QA_BOT_BENCHMARKS)")
+            return None
+        items, paragraphs = load_squad2(folder)
+        cache = write_corpus(paragraphs, Path(s.data_dir) / f"{name}-corpus")
+        sub = s.model_copy(update={"index_dir": Path(s.data_dir) / f"{name}-index"})
+        return items, runner.target(sub, cache)
+    if path is None:
+        if not cfg.get("dataset"):
+            raise QaBotError(f"suite '{name}' names no dataset in suites.toml")
+        path = root / cfg["dataset"]
+        if not path.is_file():
+            raise QaBotError(f"suite '{name}': dataset {path} not found")
+    corpus = root / cfg["corpus"] if cfg.get("corpus") else None
+    return load_dataset(path), runner.target(s, corpus)
+
+
+def run_suite(
+    runner: Runner, name: str, cfg: dict, path: Path | None, limit: int | None, out: Path, base: dict | None
+) -> tuple[dict, list[dict]] | None:
+    echo = runner.echo
+    prepared = prepare(runner, name, cfg, path)
+    if prepared is None:
+        return None
+    items, target = prepared
+    eps = limit_episodes(episodes(items), limit)
+    total = sum(len(e) for e in eps)
+    echo(f"[{name}] {total} questions against {target.settings.index_dir} with {target.bot.model_name}")
+    rows: list[dict] = []
+    t0 = time.perf_counter()
+    bar = _bar(total)
+    for ep in eps:
+        for item, run in ask_episode(target.bot, ep):
+            row = score(item, run, target.resolver, target.bot)
+            rows.append(row)
+            _progress(echo, bar, len(rows), total, row)
+    if bar is not None:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    metrics = aggregate([r["eval"] for r in rows])
+    count = getattr(target.bot.llm, "count_tokens", None)
+    summary: dict = {
+        "suite": name, "dataset": str(path or cfg.get("dataset") or cfg.get("benchmark")),
+        "model": target.bot.model_name, "embed_model": target.settings.embed_model,
+        "index": str(target.settings.index_dir), "k": target.bot.retriever.top_k, "limit": limit,
+        "seconds": round(seconds, 2), "token_unit": "model tokens" if count else "generated text pieces",
+        "metrics": metrics,
+    }
+    gates = check_gates(metrics, cfg, base, target.bot.model_name, limit)
+    summary["gates"], summary["passed"] = gates, all(g["ok"] for g in gates)
+    write_outputs(out, summary, rows, base, gates)
+    echo(metrics_table(metrics, base["metrics"] if base else None))
+    for g in gates:
+        if not g["ok"]:
+            echo(f"GATE FAILED [{name}] {g['detail']}")
+    echo(f"[{name}] {'passed' if summary['passed'] else 'FAILED'} in {seconds:.1f} s; outputs in {out}")
+    return summary, rows
+
+
+def check_gates(metrics: dict, cfg: dict, base: dict | None, model: str, limit: int | None) -> list[dict]:
+    """Thresholds (`min_<metric>` / `max_<metric>`) and drops beyond `tolerance` from the baseline."""
+    gates = []
+    for key, bound in cfg.get("thresholds", {}).items():
+        kind, _, metric = key.partition("_")
+        if kind not in ("min", "max") or metric not in metrics:
+            raise QaBotError(f"suites.toml: unknown threshold '{key}' (use min_<metric> or max_<metric>)")
+        value = metrics[metric]
+        if value is None:
+            gates.append({"name": metric, "ok": True, "detail": f"{metric}: n/a (nothing to measure), {key} not applied"})
+            continue
+        ok = value >= bound if kind == "min" else value <= bound
+        sign = (">=" if ok else "<") if kind == "min" else ("<=" if ok else ">")
+        gates.append({"name": metric, "ok": ok, "detail": f"{metric} {value:g} {sign} {kind} {bound:g}"})
+    if base and limit is None and base.get("model") == model:
+        tol = float(cfg.get("tolerance", 0.05))
+        for metric in RATE_METRICS:
+            old, new = base.get("metrics", {}).get(metric), metrics.get(metric)
+            if old is None or new is None:
+                continue
+            ok = new >= old - tol
+            gates.append({"name": metric, "ok": ok,
+                          "detail": f"{metric} {'dropped' if new < old else 'kept'} {old:g} -> {new:g} (tolerance {tol:g})"})
+    return gates
+
+
+def write_outputs(out: Path, summary: dict, rows: list[dict], base: dict | None, gates: list[dict]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "results.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "report.md").write_text(render_report(summary, rows, base, gates), encoding="utf-8")
+    plot(summary["metrics"], base["metrics"] if base else None, out / "metrics.png", f"{summary['suite']} vs baseline")
+
+
+def _bar(total: int):
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="q", file=sys.stderr)
+
+
+def _progress(echo: Echo, bar, i: int, total: int, row: dict) -> None:
+    flags = row["eval"]
+    if bar is not None:
+        bar.update(1)
+        return
+    status = "ok  " if flags["passed"] else "FAIL"
+    echo(f"  {i:>3}/{total} {status} {row['id']:<12} {flags.get('total_ms') or 0:>7.0f} ms  {row['question'][:70]}")

@@ -1,0 +1,207 @@
+"""The eval harness end to end with the fake embedder and the extractive backend."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa_bot.errors import QaBotError
+from qa_bot.evaluation.dataset import DatasetError, episodes, limit_episodes, load_dataset
+from qa_bot.evaluation.runner import run_eval
+
+ROOT = Path(__file__).resolve().parent.parent
+WSJ = "001_3eefea4748145b2b.txt"
+NYT = "000_8e1ffe6059112ee0.txt"
+
+TINY = [
+    {"id": "t1", "question": "What does Russian state television call Zelensky?", "must_include": [["clown"]],
+     "doc": NYT, "reference": "a clown", "category": "name"},
+    {"id": "t2", "question": "What is the population of the Mars colonies in 2050?", "answerable": False},
+    {"id": "c1b", "conversation": "c1", "turn": 2, "question": "What did he call a possible meeting?",
+     "must_include": [["compromise"]]},
+    {"id": "c1a", "conversation": "c1", "turn": 1, "question": "Who is Konstantin Zatulin?",
+     "must_include": [["lawmaker"]], "evidence": "Konstantin Zatulin, a senior Russian lawmaker"},
+    {"id": "t3", "question": "\x01", "answerable": True},  # cleaned to empty by the bot: an error row
+]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def eval_dir(tmp_path) -> Path:
+    """A private copy of eval/suites.toml (so baselines written by tests never touch the repo)."""
+    d = tmp_path / "evalcfg" / "eval"
+    d.mkdir(parents=True)
+    shutil.copy(ROOT / "eval" / "suites.toml", d / "suites.toml")
+    return d
+
+
+def run(settings, tmp_path, eval_dir, rows=TINY, name="tiny", **kw):
+    lines: list[str] = []
+    ds = write_jsonl(tmp_path / f"{name}.jsonl", rows)
+    out = tmp_path / f"out-{name}"
+    ok = run_eval(settings, kw.pop("suites", []), ds, kw.pop("limit", None), out, echo=lines.append,
+                  eval_dir=eval_dir, **kw)
+    return ok, out, "\n".join(lines)
+
+
+# --- datasets
+
+def test_dataset_errors_name_the_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?"}\n\n{"question": "x",\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"bad.jsonl:3: invalid JSON"):
+        load_dataset(bad)
+    bad.write_text('{"question": "ok?"}\n{"id": "q2", "answer": "no question"}\n', encoding="utf-8")
+    with pytest.raises(DatasetError, match=r"bad.jsonl:2: missing `question`"):
+        load_dataset(bad)
+
+
+def test_dataset_conversations_run_in_turn_order_and_limit(tmp_path):
+    items = load_dataset(write_jsonl(tmp_path / "d.jsonl", TINY))
+    eps = episodes(items)
+    assert [[i.id for i in ep] for ep in eps] == [["t1"], ["t2"], ["c1a", "c1b"], ["t3"]]
+    assert items[0].must_include == [["clown"]] and items[0].golds == ["a clown"] and items[0].docs == [NYT]
+    assert [[i.id for i in ep] for ep in limit_episodes(eps, 3)] == [["t1"], ["t2"], ["c1a"]]
+
+
+# --- end to end
+
+def test_dataset_run_writes_every_output(seeds_index_fake, tmp_path, eval_dir):
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["t1", "t2", "c1a", "c1b", "t3"]
+    t1 = rows[0]
+    assert t1["refused"] is False and "clown" in t1["answer"].lower() and t1["citations"]
+    assert t1["eval"]["correct"] is True and t1["eval"]["citations_valid"] is True and t1["eval"]["hit"] == 1.0
+    assert rows[1]["eval"]["abstain_ok"] is True  # the Mars question is refused
+    assert rows[3]["conversation"] == "c1" and rows[3]["turn"] == 2
+    assert rows[4]["eval"]["error"] and rows[4]["eval"]["passed"] is False
+
+    summary = json.loads((out / "summary.json").read_text())
+    m = summary["metrics"]
+    assert m["questions"] == 5 and m["errors"] == 1 and m["citation_validity"] < 1.0
+    assert summary["model"] == "extractive" and summary["k"] == seeds_index_fake.top_k
+    # the error breaks the default max_errors = 0 gate, and the log names it
+    assert ok is False and "GATE FAILED [tiny] errors 1 > max 0" in log
+
+    report = (out / "report.md").read_text()
+    assert "| correctness |" in report and "No baseline" in report and "## Failures" in report
+    assert "### t3" in report and "## By category" in report
+    assert (out / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_dataset_never_seen_before(seeds_index_fake, tmp_path, eval_dir):
+    """Foreign field names, no ids, reference only: still runs, and passes the default gates."""
+    foreign = [
+        {"question": "Where did Putin and Zelensky meet in 2019?", "reference": "Paris", "source_url": "x", "level": 3},
+        {"question": "Who is Tatiana Stanovaya?", "doc": WSJ, "meta": {"k": [1, 2]}},
+        {"question": "What is the capital of Australia?", "answerable": False},
+    ]
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=foreign, name="other")
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["line1", "line2", "line3"]
+    assert "f1" in rows[0]["eval"] and "hit" in rows[1]["eval"]
+    m = json.loads((out / "summary.json").read_text())["metrics"]
+    assert m["correctness"] is None and m["citation_validity"] == 1.0
+    assert ok is True and "[other] passed" in log
+
+
+def test_gate_failure_names_the_metric(seeds_index_fake, tmp_path, eval_dir):
+    cfg = (eval_dir / "suites.toml").read_text().replace("max_errors = 0", "max_errors = 0\nmin_correctness = 1.01")
+    (eval_dir / "suites.toml").write_text(cfg)
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:2])
+    assert ok is False
+    assert "GATE FAILED [tiny] correctness 1 < min 1.01" in log
+    gates = json.loads((out / "summary.json").read_text())["gates"]
+    assert [g["name"] for g in gates if not g["ok"]] == ["correctness"]
+
+
+def test_baseline_update_then_drop_gate_and_flips(seeds_index_fake, tmp_path, eval_dir):
+    ok, _, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:4], update_baseline=True)
+    assert ok is True and "baseline written" in log
+    baseline = json.loads((eval_dir / "baseline.json").read_text())
+    entry = baseline["suites"]["tiny"]
+    assert entry["model"] == "extractive" and set(entry["questions"]) == {"t1", "t2", "c1a", "c1b"}
+    assert entry["metrics"]["citation_validity"] == 1.0
+
+    # pretend the baseline was better: t1 passed there and fails now, and pass_rate was perfect
+    rows = [dict(TINY[0], must_include=[["no such words"]]), *TINY[1:4]]
+    entry["metrics"]["pass_rate"] = 1.0
+    (eval_dir / "baseline.json").write_text(json.dumps(baseline))
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=rows)
+    assert ok is False
+    now = json.loads((out / "summary.json").read_text())["metrics"]["pass_rate"]
+    assert f"GATE FAILED [tiny] pass_rate dropped 1 -> {now:g} (tolerance 0.05)" in log
+    assert "GATE FAILED [tiny] correctness dropped" in log  # t1 no longer finds its words
+    report = (out / "report.md").read_text()
+    assert "now failing: t1" in report and f"| pass_rate | {now:.3f} | 1.000 | {now - 1:.3f} |" in report
+
+
+def test_limit_skips_drop_gate_and_baseline_update(seeds_index_fake, tmp_path, eval_dir):
+    (eval_dir / "baseline.json").write_text(json.dumps(
+        {"suites": {"tiny": {"model": "extractive", "metrics": {"pass_rate": 1.0}, "questions": {}}}}))
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:4], limit=1, update_baseline=True)
+    assert ok is True and "not updating the baseline" in log
+    assert json.loads((out / "summary.json").read_text())["metrics"]["questions"] == 1
+    assert "drop gate is skipped" in (out / "report.md").read_text()
+
+
+def test_seeds_suite_ingests_an_empty_index(settings_fake, tmp_path):
+    if not (ROOT / "eval" / "seeds.jsonl").is_file():
+        pytest.skip("eval/seeds.jsonl not written yet")
+    lines: list[str] = []
+    run_eval(settings_fake, ["seeds"], None, 6, tmp_path / "out", echo=lines.append, eval_dir=ROOT / "eval")
+    assert (settings_fake.index_dir / "manifest.json").is_file()
+    assert any("is empty: ingesting" in line for line in lines)
+    assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == 6
+
+
+def test_unknown_suite_is_an_error(settings_fake, tmp_path, eval_dir):
+    with pytest.raises(QaBotError, match="unknown suite 'nope'"):
+        run_eval(settings_fake, ["nope"], None, None, tmp_path / "o", echo=lambda s: None, eval_dir=eval_dir)
+
+
+def test_squad2_skipped_when_data_absent(settings_fake, tmp_path, eval_dir):
+    lines: list[str] = []
+    s = settings_fake.model_copy(update={"benchmarks": tmp_path / "nothing"})
+    assert run_eval(s, ["squad2"], None, 5, tmp_path / "o", echo=lines.append, eval_dir=eval_dir) is True
+    assert any("[squad2] skipped" in line and "not found" in line for line in lines)
+
+
+def test_cli_eval_on_a_dataset(seeds_index_fake, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from qa_bot.cli import main
+
+    monkeypatch.setenv("QA_BOT_EMBED_MODEL", "fake-hash")
+    monkeypatch.setenv("QA_BOT_DATA_DIR", str(seeds_index_fake.data_dir))
+    ds = write_jsonl(tmp_path / "cli.jsonl", TINY[:2])
+    out = tmp_path / "cli-out"
+    res = CliRunner().invoke(main, ["eval", "--dataset", str(ds), "--out", str(out), "--llm", "extractive",
+                                    "--index", str(seeds_index_fake.index_dir)])
+    assert res.exit_code == 0, res.output
+    assert "[cli] passed" in res.output and (out / "summary.json").is_file()
+
+
+@pytest.mark.slow
+def test_squad2_limit(settings_fake, tmp_path, eval_dir):
+    """Indexes the 411 paragraphs (about 30 s with the fake embedder), asks 5 questions."""
+    data = Path(settings_fake.benchmarks)
+    if not data.is_absolute():
+        data = ROOT / data
+    if not (data / "squad2" / "queries.json").is_file():
+        pytest.skip("SQuAD 2.0 sample not present")
+    s = settings_fake.model_copy(update={"benchmarks": data})
+    lines: list[str] = []
+    run_eval(s, ["squad2"], None, 5, tmp_path / "o", echo=lines.append, eval_dir=eval_dir)
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["metrics"]["questions"] == 5 and summary["metrics"]["citation_validity"] == 1.0
+    assert summary["metrics"]["hit_at_k"] is not None and summary["metrics"]["f1"] is not None
+    assert len(list((Path(s.data_dir) / "squad2-corpus").glob("*.txt"))) == 411

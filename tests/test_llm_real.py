@@ -1,0 +1,89 @@
+"""The real backends: embedded llama.cpp with the default GGUF, and an OpenAI-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa_bot.factory import build_bot
+from qa_bot.models import resolve_gguf
+
+from .conftest import ROOT, WSJ
+
+pytestmark = pytest.mark.slow
+Q = "When and where did Putin and Zelensky first meet?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_ask_json_cli_default_model(real_seeds_index):
+    """The issue's acceptance check, through the real command line and the default model."""
+    env = {"QA_BOT_DATA_DIR": str(real_seeds_index.data_dir), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    qa = str(Path(sys.executable).parent / "qa-bot")
+    out = subprocess.run([qa, "ask", Q, "--json", "--index", str(real_seeds_index.index_dir)],
+                         capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    ans = json.loads(out.stdout)
+    assert not ans["refused"], ans
+    assert "Paris" in ans["answer"] and "2019" in ans["answer"]
+    wsj = [c for c in ans["citations"] if c["source"] == WSJ]
+    assert wsj, ans["citations"]
+    text = (ROOT / "seeds" / WSJ).read_text(encoding="utf-8")
+    for c in wsj:
+        assert text[c["start"] : c["end"]] == c["quote"]
+    refused = subprocess.run([qa, "ask", "What is the population of Kyiv?", "--json", "--index", str(real_seeds_index.index_dir)],
+                             capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    r = json.loads(refused.stdout)
+    assert r["refused"] and r["citations"] == []
+
+
+def test_openai_compatible_server(real_seeds_index):
+    gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "4096", "--model_alias", "qwen-small"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        s = real_seeds_index.model_copy(update={
+            "llm_provider": "openai", "llm_base_url": f"http://127.0.0.1:{port}/v1", "llm_model": "qwen-small",
+        })
+        bot = build_bot(s)
+        assert bot.model_name == "openai:qwen-small"
+        ans = bot.ask(Q)
+        assert ans.raw_answer.strip(), "the server produced no text"
+        if not ans.refused:
+            text = (ROOT / "seeds" / ans.citations[0].source).read_text(encoding="utf-8")
+            assert text[ans.citations[0].start : ans.citations[0].end] == ans.citations[0].quote
+        assert any(c.source == WSJ for c in ans.citations) or ans.refused
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_server_down_falls_back_to_extractive(real_seeds_index):
+    s = real_seeds_index.model_copy(update={
+        "llm_provider": "openai", "llm_base_url": f"http://127.0.0.1:{_free_port()}/v1", "llm_model": "none",
+        "request_timeout": 5.0,
+    })
+    ans = build_bot(s).ask(Q)
+    assert "generation failed" in ans.notice
+    assert ans.fallback in ("extractive", "refusal")
