@@ -15,7 +15,19 @@ from .errors import BackendError, BadQuestionError
 from .llm import ChatModel
 from .prompts import PROMPTS_DIR, REFUSAL, render
 from .retrieval import HybridRetriever, Retrieval
-from .schema import Answer
+from .schema import Answer, Scored
+
+def prompt_order(retrieval: Retrieval) -> list[Scored]:
+    """Passages as the model sees them: grouped by document (best document first), in reading order.
+
+    A small model tends to answer from the first passage it reads; reading order keeps a document's
+    opening (headline, lede, captions) ahead of later passages that repeat the facts with less detail.
+    """
+    best: dict[str, int] = {}
+    for rank, s in enumerate(retrieval.hits):
+        best.setdefault(s.chunk.doc_id, rank)
+    return sorted(retrieval.hits, key=lambda s: (best[s.chunk.doc_id], s.chunk.position))
+
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -75,7 +87,7 @@ class Bot:
         return text if 3 <= len(text) <= 4 * len(question) + 200 else question
 
     def sources_for_prompt(self, retrieval: Retrieval) -> list[dict]:
-        return [{"number": i + 1, "title": s.chunk.title, "text": s.chunk.text} for i, s in enumerate(retrieval.hits)]
+        return [{"number": i + 1, "title": s.chunk.title, "text": s.chunk.text} for i, s in enumerate(prompt_order(retrieval))]
 
     def messages(self, question: str, retrieval: Retrieval) -> list[dict]:
         return [
@@ -126,7 +138,7 @@ class Bot:
         elif says_cannot_answer(text):
             ans.fallback = "refusal"
         else:
-            v = self.checker.verify(text, retrieval.hits)
+            v = self.checker.verify(text, prompt_order(retrieval))
             ans.removed_sentences = v.removed
             if v.citations:
                 ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
@@ -135,7 +147,7 @@ class Bot:
         yield from self._finish(ans, t0)
 
     def _extractive(self, ans: Answer, question: str, retrieval: Retrieval) -> None:
-        v = extractive(question, retrieval.hits, self.embedder)
+        v = extractive(question, prompt_order(retrieval), self.embedder)
         if v is None:
             ans.fallback = "refusal"
             return

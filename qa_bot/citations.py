@@ -18,6 +18,13 @@ from .schema import Citation, Scored
 from .text import content_stems, numbers, sentence_spans
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "According to [3], X" / "As stated in source [2], X": the marker is kept, the phrase goes.
+_ACCORDING = re.compile(
+    r"\b(?:according to|as (?:stated|said|mentioned|reported) in|as per|based on|from)\s+(?:source\s*)?"
+    r"(?=\[\d)(\[\d+(?:\s*[,;]\s*\d+)*\])\s*,?\s*",
+    re.IGNORECASE,
+)
+_LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
     r"cannot answer|can't answer|can not answer|unable to answer|not (?:in|contained in|found in|mentioned in|"
     r"provided in|present in|stated in|available in) (?:the )?(?:provided )?sources|do(?:es)? not (?:contain|mention|"
@@ -58,8 +65,14 @@ def parse_claims(answer: str) -> list[Claim]:
     claims: list[Claim] = []
     for s, e in sentence_spans(answer.strip()):
         sent = answer.strip()[s:e]
+        lead = _LEADING.match(sent)
+        if lead and claims:  # "… a clown." [2] Next sentence: the marker closes the previous sentence
+            claims[-1].markers.extend(int(n) for n in re.findall(r"\d+", lead.group(0)))
+            sent = sent[lead.end() :]
         markers = [int(n) for grp in MARKER.findall(sent) for n in re.split(r"[,;]\s*", grp.replace(" ", ""))]
-        text = MARKER.sub("", sent).strip()
+        text = _ACCORDING.sub("", sent)
+        text = MARKER.sub("", text).strip()
+        text = text[:1].upper() + text[1:]
         if not text:
             if markers and claims:  # a marker standing after the sentence end belongs to the previous sentence
                 claims[-1].markers.extend(markers)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
 # Sentence ends: . ! ? (optionally followed by a closing quote/bracket) then whitespace; or a blank line.
-_SENT_END = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+|\n\s*\n|\n(?=\S)")
+_SENT_END = re.compile(r"(?<=[.!?])([\"'”’)\]]*)\s+|\n\s*\n|\n(?=\S)")
 
 STOPWORDS = frozenset(
     """a an the and or but if then else of to in on at by for with from as is are was were be been being
@@ -47,7 +47,7 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     for m in _SENT_END.finditer(text):
         if _is_abbreviation(text, m.start()):
             continue
-        spans.append((pos, m.start()))
+        spans.append((pos, m.start() + len(m.group(1) or "")))  # closing quotes stay with their sentence
         pos = m.end()
     spans.append((pos, len(text)))
     out = []
