@@ -23,16 +23,11 @@ def chunk_document(doc: Document, splitter: SentenceSplitter) -> list[Chunk]:
     always the original slice, so quotes taken from it are verbatim.
     """
     norm, index_map = _collapse(doc.text)
+    keys = [k for k in (_WS.sub(" ", piece).strip() for piece in splitter.split_text(doc.text)) if k]
     chunks: list[Chunk] = []
-    prev: tuple[int, int] | None = None  # (start, end) of the previous piece in `norm`
-    for piece in splitter.split_text(doc.text):
-        key = _WS.sub(" ", piece).strip()
-        if not key:
-            continue
-        pos = _locate(norm, key, prev)
+    for key, pos in zip(keys, _place(norm, keys), strict=True):
         if pos < 0:  # should not happen; skip rather than store a span that lies
             continue
-        prev = (pos, pos + len(key))
         start = index_map[pos]
         end = index_map[pos + len(key) - 1] + 1
         n = len(chunks)
@@ -51,26 +46,55 @@ def chunk_document(doc: Document, splitter: SentenceSplitter) -> list[Chunk]:
     return chunks
 
 
-def _locate(norm: str, key: str, prev: tuple[int, int] | None) -> int:
-    """Where `key` starts in `norm`, given the previous piece's span.
+_MAX_CANDIDATES = 64
 
-    Pieces come in order and overlap, so the next one starts after the previous start and at the
-    latest just past its end. Text that repeats itself (boilerplate, lists) has several matches in
-    that window; the last one is taken so the spans keep moving forward and cover the document.
+
+def _place(norm: str, keys: list[str]) -> list[int]:
+    """The start of each piece in `norm` (-1: not found).
+
+    Pieces come in order and overlap: each starts at or after the previous start (the splitter can
+    emit a piece that extends the one before) and at the latest just past its end. Where text repeats (boilerplate, lists), a piece matches in several places and the
+    first or last match in that window can drift away from where the piece really is, leaving part of
+    the document uncovered. So this is a small path search: candidates per piece that keep the rule,
+    a placement whose last piece ends where the text ends, and, among several, positions near an even
+    spread over the text (at most _MAX_CANDIDATES per piece, so repetitive text stays linear).
     """
-    if prev is None:
-        return norm.find(key)
-    lo, hi = prev[0] + 1, prev[1] + 1
-    best = -1
-    pos = norm.find(key, lo)
-    while 0 <= pos <= hi:
-        best = pos
-        pos = norm.find(key, pos + 1)
-    if best >= 0:
-        return best
-    if pos >= 0:  # a gap (the splitter dropped something): the next match after the window
-        return pos
-    return norm.find(key)
+    import bisect
+
+    out = [-1] * len(keys)
+    found = [k for k in range(len(keys)) if keys[k] in norm]
+    if not found:
+        return out
+    text_end = len(norm.rstrip())
+    first = norm.find(keys[found[0]])
+    last = max(first, text_end - len(keys[found[-1]]))
+
+    def target(i: int) -> float:
+        return first + (last - first) * i / max(1, len(found) - 1)
+
+    layers: list[dict[int, int]] = [{first: -1}]  # per found piece: candidate start -> parent start
+    for i in range(1, len(found)):
+        key, plen = keys[found[i]], len(keys[found[i - 1]])
+        parents = sorted(layers[-1])
+        hi = parents[-1] + plen + 1
+        cands: dict[int, int] = {}
+        pos = norm.find(key, parents[0])
+        while 0 <= pos <= hi:
+            j = bisect.bisect_right(parents, pos) - 1  # the latest parent starting at or before pos
+            if j >= 0 and pos <= parents[j] + plen + 1:
+                cands[pos] = parents[j]
+            pos = norm.find(key, pos + 1)
+        if not cands:  # a gap: the splitter skipped something; continue from the next match
+            pos = norm.find(key, parents[0])
+            cands = {pos: parents[0]} if pos >= 0 else {norm.find(key): parents[0]}
+        t = target(i)
+        layers.append(dict(sorted(cands.items(), key=lambda kv: abs(kv[0] - t))[:_MAX_CANDIDATES]))
+    end_key = len(keys[found[-1]])
+    tail = max(layers[-1], key=lambda p: (p + end_key == text_end, p + end_key, -abs(p - last)))
+    for i in range(len(found) - 1, -1, -1):
+        out[found[i]] = tail
+        tail = layers[i][tail]
+    return out
 
 
 def _collapse(text: str) -> tuple[str, list[int]]:

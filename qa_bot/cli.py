@@ -197,12 +197,13 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-out"), help="Output folder.")
 @click.option("--quick", is_flag=True, help="Smaller sizes and fewer questions (for tests).")
+@click.option("--chroma-url", default=None, help="Also run the retrieval part against this Chroma server (`chroma run`).")
 @_guard
-def bench(out: Path, quick: bool) -> None:
+def bench(out: Path, quick: bool, chroma_url: str | None) -> None:
     """Performance benchmark; writes OUT/bench.json."""
     from .bench import run_bench
 
-    run_bench(_settings(), out, quick=quick, echo=click.echo)
+    run_bench(_settings(chroma_url=chroma_url), out, quick=quick, echo=click.echo)
 
 
 if __name__ == "__main__":

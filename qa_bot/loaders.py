@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
-import re
+import logging
+import os
+import stat
 from pathlib import Path
 
 from .errors import BadFileError
@@ -19,16 +22,24 @@ def doc_id_for(path: Path) -> str:
 
 def load_file(path: Path, *, max_bytes: int, allowed: list[str]) -> Document:
     """Load one file, or raise BadFileError naming why it cannot be used."""
+    _check_link(path)
     ext = path.suffix.lower()
     if ext not in allowed:
         raise BadFileError(f"unsupported file type '{ext or path.name}' (allowed: {', '.join(allowed)})")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise BadFileError(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
+        st = path.stat()
+        # a FIFO or device named *.txt would block read_bytes() forever
+        if not stat.S_ISREG(st.st_mode):
+            raise BadFileError("not a regular file")
+        if st.st_size > max_bytes:
+            raise BadFileError(f"file is {st.st_size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit")
         data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadFileError("file disappeared before it could be read") from None
     except OSError as e:
         raise BadFileError(f"cannot read file: {e.strerror or e}") from None
+    if len(data) > max_bytes:  # it grew between stat() and read
+        raise BadFileError(f"file is over the {max_bytes / 1e6:.1f} MB limit")
     if not data.strip():
         raise BadFileError("empty file")
     text, title = _extract(ext, data)
@@ -47,6 +58,20 @@ def load_file(path: Path, *, max_bytes: int, allowed: list[str]) -> Document:
         text=text,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _check_link(path: Path) -> None:
+    """Name broken and looping symlinks as such rather than as a missing or odd file."""
+    if not path.is_symlink():
+        return
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way
+        raise BadFileError("symlink loop") from None
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise BadFileError("symlink loop") from None
+        raise BadFileError(f"broken symlink (target {os.readlink(path)!r} is missing)") from None
 
 
 def _extract(ext: str, data: bytes) -> tuple[str, str]:
@@ -90,6 +115,8 @@ def _pdf(data: bytes) -> tuple[str, str]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs repairs of damaged files ("EOF marker not found") to stderr; the reason is reported instead
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [p.extract_text() or "" for p in reader.pages]

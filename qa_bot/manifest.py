@@ -33,9 +33,14 @@ class Manifest:
     def load(cls, path: Path) -> Manifest | None:
         if not path.is_file():
             return None
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        raw["sources"] = {k: SourceEntry(**v) for k, v in raw.get("sources", {}).items()}
-        return cls(**raw)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw["sources"] = {k: SourceEntry(**v) for k, v in raw.get("sources", {}).items()}
+            return cls(**raw)
+        except (OSError, ValueError, TypeError, AttributeError, KeyError):
+            # damaged by hand or by a foreign tool (our writes are atomic): nothing in it can be
+            # trusted, so the index is treated as absent and the next ingest rebuilds it
+            return None
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -104,6 +104,6 @@ class Settings(BaseSettings):
         return self.n_threads or (os.cpu_count() or 2)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings with CLI overrides applied (None values mean "not given")."""
     return Settings(**{k: v for k, v in overrides.items() if v is not None})

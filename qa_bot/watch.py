@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
 
 
-def watch_folders(ingestor, targets: list[Path], on_report, debounce: float = 1.0, stop: threading.Event | None = None) -> None:
+def _report_error(e: Exception) -> None:
+    print(f"watch: sync failed, will retry on the next change: {e}", file=sys.stderr)
+
+
+def watch_folders(
+    ingestor, targets: list[Path], on_report, debounce: float = 1.0, stop: threading.Event | None = None,
+    on_error=_report_error,
+) -> None:
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
     changed = threading.Event()
+    # the index may live inside a watched folder: its own writes must not trigger another sync
+    index_dir = str(Path(ingestor.index_dir).resolve())
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event):
-            if event.event_type in ("created", "modified", "deleted", "moved"):
-                changed.set()
+            if event.event_type not in ("created", "modified", "deleted", "moved"):
+                return
+            paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+            if all(not p or _inside(str(p), index_dir) for p in paths):
+                return
+            changed.set()
 
     observer = Observer()
     for t in targets:
@@ -28,9 +42,17 @@ def watch_folders(ingestor, targets: list[Path], on_report, debounce: float = 1.
             if changed.wait(0.2):
                 time.sleep(debounce)  # let a burst of events settle
                 changed.clear()
-                on_report(ingestor.run(targets))
+                try:
+                    on_report(ingestor.run(targets))
+                except Exception as e:  # a watcher outlives one bad sync (a mismatch, a vanished folder)
+                    on_error(e)
     except KeyboardInterrupt:
         pass
     finally:
         observer.stop()
         observer.join()
+
+
+def _inside(path: str, folder: str) -> bool:
+    p = str(Path(path).resolve())
+    return p == folder or p.startswith(folder.rstrip("/") + "/")

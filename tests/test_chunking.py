@@ -1,0 +1,107 @@
+"""Chunk spans: every chunk is an exact slice of its document, in order, covering all of it."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from qa_bot.chunking import chunk_document, make_splitter
+from qa_bot.loaders import load_file
+from qa_bot.schema import Document
+
+from .conftest import NYT, SEEDS, WSJ
+
+ALL = [".txt", ".md"]
+
+
+def _doc(text: str, doc_id: str = "d0") -> Document:
+    return Document(doc_id=doc_id, path=f"/x/{doc_id}.txt", source=f"{doc_id}.txt", title="T", text=text, sha256="h")
+
+
+def _check_spans(doc: Document, chunks) -> None:
+    """The invariants citations rely on."""
+    assert chunks, "a non-empty document gives at least one chunk"
+    for n, c in enumerate(chunks):
+        assert c.text == doc.text[c.start : c.end]
+        assert c.text == c.text.strip() and c.text
+        assert c.position == n and c.id == f"{doc.doc_id}:{n:05d}" and c.doc_id == doc.doc_id
+    starts = [c.start for c in chunks]
+    # in document order (llama-index may emit a piece that extends the previous one from the same start)
+    assert starts == sorted(starts), "chunks come in document order"
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        # neighbours touch or overlap: nothing but whitespace between them
+        assert b.start <= a.end or not doc.text[a.end : b.start].strip()
+    covered = bytearray(len(doc.text))
+    for c in chunks:
+        covered[c.start : c.end] = b"\1" * (c.end - c.start)
+    missing = [i for i, ch in enumerate(doc.text) if not ch.isspace() and not covered[i]]
+    assert not missing, f"text not in any chunk: {doc.text[missing[0]:missing[0] + 40]!r}"
+
+
+@pytest.mark.parametrize("name", [NYT, WSJ])
+def test_seed_chunks_are_exact_slices_covering_the_document(name):
+    doc = load_file(SEEDS / name, max_bytes=10**7, allowed=ALL)
+    chunks = chunk_document(doc, make_splitter(160, 30))
+    _check_spans(doc, chunks)
+    assert len(chunks) > 5
+
+
+def test_ids_are_stable_across_runs_and_splitters():
+    doc = load_file(SEEDS / WSJ, max_bytes=10**7, allowed=ALL)
+    again = load_file(SEEDS / WSJ, max_bytes=10**7, allowed=ALL)
+    a = chunk_document(doc, make_splitter(160, 30))
+    b = chunk_document(again, make_splitter(160, 30))
+    assert doc.doc_id == again.doc_id
+    assert [(c.id, c.start, c.end) for c in a] == [(c.id, c.start, c.end) for c in b]
+
+
+def test_chunk_size_and_overlap_are_respected():
+    doc = load_file(SEEDS / NYT, max_bytes=10**7, allowed=ALL)
+    small = chunk_document(doc, make_splitter(64, 0))
+    large = chunk_document(doc, make_splitter(400, 0))
+    overlapping = chunk_document(doc, make_splitter(64, 30))
+    _check_spans(doc, small)
+    _check_spans(doc, large)
+    _check_spans(doc, overlapping)
+    assert len(small) > 2 * len(large)
+    # roughly 4 characters a token: a 64-token chunk stays well under 64*8 characters
+    assert max(len(c.text) for c in small) < 64 * 8
+    assert max(len(c.text) for c in large) > 64 * 8
+    # no overlap setting: neighbours do not share text; with overlap most of them do
+    assert all(b.start >= a.end for a, b in zip(small, small[1:], strict=False))
+    shared = sum(b.start < a.end for a, b in zip(overlapping, overlapping[1:], strict=False))
+    assert shared >= len(overlapping) // 2
+
+
+def test_odd_whitespace_maps_exactly():
+    text = (
+        "\t  Heading\twith\ttabs\r\n\r\n\r\n"
+        "First   sentence with   runs of spaces.\u00a0Second\n\n\n\n\nsentence\tafter blank lines.  \r\n"
+        "\t\tIndented line\r\nwith CRLF endings.\n\n\n"
+    ) * 25
+    doc = _doc(text)
+    for size, overlap in [(160, 30), (40, 10), (32, 0)]:
+        _check_spans(doc, chunk_document(doc, make_splitter(size, overlap)))
+
+
+def test_repetitive_text_still_covers_the_whole_document():
+    """Boilerplate repeated many times: each piece must be placed where it really is, not at an earlier copy."""
+    doc = _doc("Terms apply. See the notice below for details.\n\n" * 200)
+    chunks = chunk_document(doc, make_splitter(64, 16))
+    _check_spans(doc, chunks)
+    assert chunks[-1].end == len(doc.text.rstrip())
+
+
+def test_random_documents_keep_the_span_invariants():
+    rng = random.Random(7)
+    words = ["alpha", "beta", "Gamma.", "delta,", "эпсилон", "数据库很好。", "🙂", "x" * 250, "Mr.", "U.S.",
+             "end.", "\t", "\n", "\n\n\n", "\r\n", "  ", "\u00a0"]
+    for i in range(40):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 600)))
+        if i % 3 == 0:
+            text = (text[:150] + " ") * rng.randint(2, 8)
+        if not text.strip():
+            continue
+        doc = _doc(text, f"r{i}")
+        _check_spans(doc, chunk_document(doc, make_splitter(rng.choice([40, 96, 160]), rng.choice([0, 10, 30]))))
