@@ -75,8 +75,8 @@ def make_corpus(paragraphs: list[str], embedder, n: int, seed: int = 0, noise: f
     chunks: list[Chunk] = []
     picks: list[list[int]] = []
     for i in range(n):
-        p = int(rng.integers(len(by_para)))
-        own = list(by_para[p])
+        para = int(rng.integers(len(by_para)))
+        own = list(by_para[para])
         rng.shuffle(own)
         m = int(rng.integers(2, 6))
         chosen = own[:m]

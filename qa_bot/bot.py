@@ -17,6 +17,7 @@ from .prompts import PROMPTS_DIR, REFUSAL, render
 from .retrieval import HybridRetriever, Retrieval
 from .schema import Answer, Scored
 
+
 def prompt_order(retrieval: Retrieval) -> list[Scored]:
     """Passages as the model sees them: grouped by document (best document first), in reading order.
 

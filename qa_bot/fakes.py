@@ -43,5 +43,4 @@ class ScriptedLLM:
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         self.calls.append(messages)
         reply = self.replies.pop(0) if self.replies else "I cannot answer that from the sources."
-        for word in re.findall(r"\S+\s*", reply):
-            yield word
+        yield from re.findall(r"\S+\s*", reply)

