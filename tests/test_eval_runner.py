@@ -10,7 +10,7 @@ import pytest
 
 from qa_bot.errors import QaBotError
 from qa_bot.evaluation.dataset import DatasetError, episodes, limit_episodes, load_dataset
-from qa_bot.evaluation.runner import run_eval
+from qa_bot.evaluation.runner import check_gates, drop_tolerance, run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
 WSJ = "001_3eefea4748145b2b.txt"
@@ -135,6 +135,9 @@ def test_baseline_update_then_drop_gate_and_flips(seeds_index_fake, tmp_path, ev
     rows = [dict(TINY[0], must_include=[["no such words"]]), *TINY[1:4]]
     entry["metrics"]["pass_rate"] = 1.0
     (eval_dir / "baseline.json").write_text(json.dumps(baseline))
+    # four questions: the default two-question noise allowance would hide the drop
+    cfg = (eval_dir / "suites.toml").read_text().replace("[default]\n", "[default]\nnoise_items = 0\n")
+    (eval_dir / "suites.toml").write_text(cfg)
     ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=rows)
     assert ok is False
     now = json.loads((out / "summary.json").read_text())["metrics"]["pass_rate"]
@@ -205,3 +208,17 @@ def test_squad2_limit(settings_fake, tmp_path, eval_dir):
     assert summary["metrics"]["questions"] == 5 and summary["metrics"]["citation_validity"] == 1.0
     assert summary["metrics"]["hit_at_k"] is not None and summary["metrics"]["f1"] is not None
     assert len(list((Path(s.data_dir) / "squad2-corpus").glob("*.txt"))) == 411
+
+
+def test_drop_tolerance_allows_run_to_run_noise_but_not_a_regression():
+    m = {"questions": 125, "answerable": 106, "unanswerable": 19}
+    cfg = {"tolerance": 0.05}
+    assert drop_tolerance("refused_rate", m, cfg) == pytest.approx(2 / 19)  # two flips of 19
+    assert drop_tolerance("correctness", m, cfg) == 0.05  # 2/106 is below the tolerance
+    assert drop_tolerance("pass_rate", m, {"tolerance": 0.01}) == pytest.approx(2 / 125)
+    assert drop_tolerance("refused_rate", m, {"tolerance": 0.05, "noise_items": 0}) == 0.05
+    base = {"model": "m", "metrics": {"refused_rate": 0.6842, "correctness": 0.65}}
+    one_flip = check_gates({**m, "refused_rate": 0.6316, "correctness": 0.65}, cfg, base, "m", None)
+    assert all(g["ok"] for g in one_flip)
+    three_flips = check_gates({**m, "refused_rate": 0.5263, "correctness": 0.59}, cfg, base, "m", None)
+    assert {g["name"] for g in three_flips if not g["ok"]} == {"refused_rate", "correctness"}

@@ -18,6 +18,8 @@ RATE_METRICS = (
     "correctness", "exact_match", "f1", "contains_gold", "abstention_accuracy", "answered_rate", "refused_rate",
     "hit_at_k", "recall_at_k", "mrr", "citation_validity", "citation_support", "pass_rate",
 )
+# metrics averaged over the answerable questions only (their denominator for the noise allowance)
+ANSWERABLE_METRICS = ("correctness", "exact_match", "f1", "contains_gold", "answered_rate")
 LATENCIES = ("retrieval_ms", "first_token_ms", "total_ms")
 
 
