@@ -115,6 +115,8 @@ def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
         remove_btn.click(app.remove_document, [pick], [report, table, pick, status], api_visibility="private")
         view_btn.click(app.view_document, [pick], [viewer], api_visibility="private")
         gr.api(app.ask, api_name="ask", api_description="Ask a question; returns the answer object with citations.")
+        gr.api(app.chat_api, api_name="chat",
+               api_description="Ask within a conversation: pass the returned `conversation` id with a follow-up.")
     return demo
 
 

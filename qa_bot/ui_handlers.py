@@ -171,6 +171,30 @@ class ChatApp:
             log.exception("/ask failed")
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
 
+    def chat_api(self, question: str, conversation: str = "", request: gr.Request | None = None) -> dict:
+        """The public /chat API: the answer object plus `conversation`, the id to pass with a follow-up.
+
+        Conversations belong to the API client's session (gradio_client keeps one per Client), so a
+        client can continue only its own; the follow-up is rewritten from that conversation alone."""
+        session_hash = getattr(request, "session_hash", None) or "anonymous"
+        owner = owner_for(request, f"api:{session_hash}")
+        turns: list[dict] = []
+        if conversation:
+            found = self.conversations.turns(owner, conversation)
+            if found is None:
+                raise gr.Error("That conversation is not available.", print_exception=False)
+            turns = found
+        history = [Turn(r["standalone_question"], r["answer"]) for r in turns]
+        try:
+            answer = self.bot.ask(question, history)
+        except QaBotError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+        except Exception:
+            log.exception("/chat failed")
+            raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+        session = {"owner": owner, "conv": conversation or None, "turns": [*turns, turn_record(answer, self.library)]}
+        return {**answer.to_dict(), "conversation": self._save(session, question)}
+
     # ----- documents
 
     def documents(self) -> list[list]:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT, SEEDS, WSJ
+from .serving import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -26,50 +20,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 ANSWER_TIMEOUT_MS = 400_000  # the default 1.5B model on a busy 2-core machine
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(real_seeds_index, tmp_path_factory):
     """`qa-bot serve` in a subprocess with default settings (llama.cpp default model) on a copy of the seeds index."""
-    tmp = tmp_path_factory.mktemp("ui")
-    shutil.copytree(real_seeds_index.index_dir, tmp / "index")  # uploads below must not touch the shared index
-    port = _free_port()
-    env = {**os.environ, "QA_BOT_DATA_DIR": str(tmp / "data"), "QA_BOT_SEEDS_DIR": str(SEEDS),
-           "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
-    for key in [k for k in env if k.startswith("QA_BOT_") and k not in ("QA_BOT_DATA_DIR", "QA_BOT_SEEDS_DIR")]:
-        del env[key]  # the defaults are what is tested
-    qa = str(Path(sys.executable).parent / "qa-bot")
-    log = open(tmp / "serve.log", "w")
-    t0 = time.monotonic()
-    proc = subprocess.Popen([qa, "serve", "--index", str(tmp / "index"), "--port", str(port)],
-                            cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"qa-bot serve exited: {(tmp / 'serve.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url, timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("qa-bot serve did not come up in 300 s")
-            time.sleep(1)
-        yield {"url": url, "t0": t0, "ready_s": time.monotonic() - t0, "log": tmp / "serve.log", "tmp": tmp}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_server(real_seeds_index.index_dir, tmp_path_factory.mktemp("ui")) as srv:
+        yield srv
 
 
 def _last_answer(page, timeout=ANSWER_TIMEOUT_MS):
@@ -83,20 +38,21 @@ def _last_answer(page, timeout=ANSWER_TIMEOUT_MS):
 def _ask(page, question):
     page.fill("#qa-question textarea", question)
     page.click("#qa-send")
-    page.wait_for_selector("#qa-chat .qa-cursor", timeout=60_000)  # the answer is streaming
+    page.wait_for_selector("#qa-chat .qa-cursor", timeout=180_000)  # the answer is streaming
     return _last_answer(page)
 
 
 def test_chat_in_a_real_browser(server):
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # a busy 2-core machine renders slowly
     ARTIFACTS.mkdir(exist_ok=True)
     timings = {"server_ready_s": round(server["ready_s"], 1)}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 950})
         page.goto(server["url"])
-        page.wait_for_selector("#qa-question textarea:not([disabled])", timeout=60_000)  # session ready
+        page.wait_for_selector("#qa-question textarea:not([disabled])", timeout=180_000)  # session ready
         page.screenshot(path=str(ARTIFACTS / "ui-welcome.png"))
 
         # 1. a seed question: a cited answer with Paris and 2019
@@ -132,7 +88,7 @@ def test_chat_in_a_real_browser(server):
                        encoding="utf-8")
         page.click("button[role=tab]:has-text('Documents')")
         page.set_input_files("#qa-upload input[type=file]", str(doc))
-        page.wait_for_selector("#qa-upload :text('llama facts.txt')", timeout=30_000)
+        page.wait_for_selector("#qa-upload :text('llama facts.txt')", timeout=180_000)  # slow when the CPU is busy
         page.click("#qa-add")
         page.wait_for_selector("#qa-upload-report :text('indexed as')", timeout=120_000)
         assert "llama_facts.txt" in page.inner_text("#qa-docs")
@@ -152,7 +108,7 @@ def test_chat_in_a_real_browser(server):
         assert page.locator("#qa-convs label").count() == 2
         page.fill("#qa-question textarea", "Describe everything the documents say about Putin and Zelensky in detail.")
         page.click("#qa-send")
-        page.wait_for_selector("#qa-chat .qa-cursor", timeout=60_000)
+        page.wait_for_selector("#qa-chat .qa-cursor", timeout=180_000)
         page.wait_for_function("() => (document.querySelector('#qa-chat .qa-cursor')?.parentElement?.innerText || '')"
                                ".trim().length > 3", timeout=ANSWER_TIMEOUT_MS)
         t = time.monotonic()

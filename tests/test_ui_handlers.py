@@ -303,6 +303,28 @@ def test_ask_api_returns_the_answer_object(app):
         app.ask("  ")
 
 
+class _Req:
+    def __init__(self, session_hash, username=None):
+        self.session_hash, self.username = session_hash, username
+
+
+def test_chat_api_follow_up_uses_only_its_own_conversation(seeds_index_fake):
+    llm = ScriptedLLM([PARIS, "Where did they meet in 2019?", "In Paris [1]."])
+    app = make_app(seeds_index_fake, [], llm=llm)
+    first = app.chat_api(Q, "", _Req("client-a"))
+    assert first["conversation"] and "Paris" in first["answer"] and not first["refused"]
+    follow = app.chat_api("Where was that?", first["conversation"], _Req("client-a"))
+    assert follow["conversation"] == first["conversation"]
+    assert follow["standalone_question"] == "Where did they meet in 2019?"
+    assert Q in json.dumps(llm.calls[1])  # the rewrite saw client A's first question
+    assert [t["question"] for t in app.conversations.turns("browser:api:client-a", first["conversation"])] == [
+        Q, "Where was that?"]
+    with pytest.raises(gr.Error, match="not available"):  # client B cannot continue A's conversation
+        app.chat_api("And then?", first["conversation"], _Req("client-b"))
+    with pytest.raises(gr.Error, match="empty"):
+        app.chat_api("   ", "", _Req("client-b"))
+
+
 def test_login_settings(tmp_path, settings_fake):
     f = tmp_path / "users"
     f.write_text("# team\nbob:pa:ss\n\n", encoding="utf-8")
@@ -337,7 +359,7 @@ def test_build_ui_does_not_launch_and_exposes_ask(seeds_index_fake):
     bot = build_bot(seeds_index_fake, llm=ScriptedLLM([PARIS]))
     demo = build_ui(bot, seeds_index_fake)
     assert isinstance(demo, gr.Blocks) and not demo.is_running
-    assert list(demo.get_api_info()["named_endpoints"]) == ["/ask"]
+    assert list(demo.get_api_info()["named_endpoints"]) == ["/ask", "/chat"]
 
 
 def test_ask_endpoint_with_gradio_client(seeds_index_fake):

@@ -1,0 +1,122 @@
+"""Concurrent users: 8 gradio_client sessions at once against `qa-bot serve` with the default model,
+half asking through /ask, half through /chat (a question and a follow-up that only its own history explains)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import psutil
+import pytest
+
+from .conftest import ROOT
+from .serving import running_server
+
+pytestmark = pytest.mark.slow
+
+SESSIONS = 8
+# (question, must_include groups): single questions for /ask
+ASK = [
+    ("When and where did Putin and Zelensky first meet?", [["Paris"], ["2019"]]),
+    ("Where did Trump and Putin hold their recent summit?", [["Alaska"]]),
+    ("What language did Zelensky grow up speaking?", [["Russian"]]),
+    ("Where did Russia hand Ukraine its maximalist peace terms?", [["Istanbul"]]),
+]
+# two-turn conversations whose follow-up says "he"/"she": answered right only from the session's own history
+CHATS = [
+    [("Who is Konstantin Zatulin?", [["lawmaker", "legislator", "parliament", "Duma"]]),
+     ("How did he characterize a possible Putin-Zelensky meeting?", [["compromise", "concession"]])],
+    [("Who is Olga Skabeyeva?", [["60 Minutes", "host"]]),
+     ("What did she say about Zelensky's behavior during his White House visit?", [["schoolboy"]])],
+]
+
+
+def _ok(answer: dict, groups: list[list[str]]) -> bool:
+    text = answer["answer"].lower()
+    return not answer["refused"] and all(any(w.lower() in text for w in g) for g in groups)
+
+
+def _rss_mb(pid: int) -> float:
+    p = psutil.Process(pid)
+    return sum(x.memory_info().rss for x in [p, *p.children(recursive=True)]) / 1e6
+
+
+def test_eight_concurrent_sessions_through_ask_and_chat(real_seeds_index, tmp_path):
+    from gradio_client import Client
+
+    with running_server(real_seeds_index.index_dir, tmp_path) as srv:
+        warm = Client(srv["url"], verbose=False)
+        warm.predict("Who is Sergey Lavrov?", api_name="/ask")  # model loaded and warm before timing
+        rss_before = _rss_mb(srv["pid"])
+        peak = [rss_before]
+        done = threading.Event()
+
+        def sample():
+            while not done.wait(0.5):
+                peak.append(_rss_mb(srv["pid"]))
+
+        results: list[dict] = []
+        lock = threading.Lock()
+
+        def session(i: int) -> None:
+            client = Client(srv["url"], verbose=False)  # its own session_hash, like a separate user
+            # even sessions ask once through /ask; odd ones hold a two-turn conversation through /chat
+            if i % 2 == 0:
+                calls = [("ask", *ASK[(i // 2) % len(ASK)])]
+            else:
+                calls = [("chat", q, groups) for q, groups in CHATS[(i // 2) % len(CHATS)]]
+            conv = ""
+            for kind, q, groups in calls:
+                t = time.monotonic()
+                try:
+                    if kind == "ask":
+                        out = client.predict(q, api_name="/ask")
+                    else:
+                        out = client.predict(q, conv, api_name="/chat")
+                        conv = out["conversation"]
+                    err = None
+                except Exception as e:  # recorded, asserted on below
+                    out, err = None, repr(e)
+                with lock:
+                    results.append({"session": i, "kind": kind, "question": q, "seconds": time.monotonic() - t,
+                                    "ok": bool(out) and _ok(out, groups), "error": err,
+                                    "answer": out and out["answer"], "conversation": out and out.get("conversation"),
+                                    "standalone": out and out["standalone_question"]})
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=session, args=(i,)) for i in range(SESSIONS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(1800)
+        wall = time.monotonic() - t0
+        done.set()
+        sampler.join()
+
+    secs = sorted(r["seconds"] for r in results)
+    report = {
+        "sessions": SESSIONS, "requests": len(results), "wall_s": round(wall, 1),
+        "throughput_answers_per_min": round(60 * len(results) / wall, 2),
+        "p50_s": round(secs[len(secs) // 2], 1), "p95_s": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 1),
+        "rss_before_mb": round(rss_before), "rss_peak_mb": round(max(peak)),
+        "correct": sum(r["ok"] for r in results), "results": results,
+    }
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    (ROOT / "test-artifacts" / "load.json").write_text(json.dumps(report, indent=1))
+    print({k: v for k, v in report.items() if k != "results"})
+
+    assert len(results) == SESSIONS // 2 * 3, results  # 4 sessions x 1 ask + 4 sessions x 2 chat turns
+    assert not [r for r in results if r["error"]], results
+    wrong = [r for r in results if not r["ok"]]
+    assert not wrong, wrong
+    # histories kept apart: every session has its own conversation, and its follow-up was rewritten from it
+    convs = {r["session"]: r["conversation"] for r in results if r["kind"] == "chat"}
+    assert len(set(convs.values())) == SESSIONS // 2
+    subject = {turns[1][0]: turns[0][0].split()[-1].rstrip("?") for turns in CHATS}  # follow-up -> surname
+    for r in results:
+        if r["question"] in subject:
+            assert subject[r["question"]] in r["standalone"], r
+    assert max(peak) - rss_before < 1500, (rss_before, max(peak))  # memory bounded: one model, no per-session copies
