@@ -12,6 +12,7 @@ from pathlib import Path
 from .citations import CitationChecker, extractive, says_cannot_answer
 from .embeddings import Embedder
 from .errors import BackendError, BadQuestionError
+from .guard import redact
 from .llm import ChatModel
 from .prompts import PROMPTS_DIR, REFUSAL, render
 from .retrieval import HybridRetriever, Retrieval
@@ -88,7 +89,8 @@ class Bot:
         return text if 3 <= len(text) <= 4 * len(question) + 200 else question
 
     def sources_for_prompt(self, retrieval: Retrieval) -> list[dict]:
-        return [{"number": i + 1, "title": s.chunk.title, "text": s.chunk.text} for i, s in enumerate(prompt_order(retrieval))]
+        return [{"number": i + 1, "title": s.chunk.title, "text": redact(s.chunk.text)}
+                for i, s in enumerate(prompt_order(retrieval))]
 
     def messages(self, question: str, retrieval: Retrieval) -> list[dict]:
         return [

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embeddings import Embedder
+from .guard import is_instruction, redact
 from .schema import Citation, Scored
 from .text import content_stems, numbers, sentence_spans
 
@@ -117,11 +118,14 @@ class CitationChecker:
         for i, sim_per_sentence in zip(candidates, sims, strict=True):
             chunk = sources[i].chunk
             spans = sentence_spans(chunk.text)
-            if not spans:
+            usable = [not is_instruction(chunk.text[s:e]) for s, e in spans]  # orders in a source never back a claim
+            if not any(usable):
                 continue
-            lexical = len(stems & set(content_stems(chunk.text))) / len(stems)
-            nums_ok = numbers(claim.text) <= numbers(chunk.text)
-            j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim for (s, e), sim in zip(spans, sim_per_sentence, strict=True)]))
+            text = redact(chunk.text)
+            lexical = len(stems & set(content_stems(text))) / len(stems)
+            nums_ok = numbers(claim.text) <= numbers(text)
+            j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf
+                               for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
             score = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j])) if nums_ok else 0.0
             if score > best.score:
                 best = Check(claim, i, score, spans[j])
@@ -185,6 +189,8 @@ def extractive(question: str, sources: list[Scored], embedder: Embedder | None, 
     cands: list[tuple[float, int, tuple[int, int]]] = []
     for i, s in enumerate(sources):
         for span in sentence_spans(s.chunk.text):
+            if is_instruction(s.chunk.text[span[0] : span[1]]):
+                continue
             cands.append((_overlap(q, s.chunk.text[span[0] : span[1]]), i, span))
     if embedder is not None and cands:
         texts = [sources[i].chunk.text[a:b] for _, i, (a, b) in cands]
