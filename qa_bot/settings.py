@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.5, description="Minimum support score (lexical/embedding overlap) for an answer sentence to keep its citation."
     )
+    judge_provider: Literal["", "llama_cpp", "openai"] = Field(
+        "", description="Optional report-only faithfulness judge for `qa-bot eval` (empty = off; llama_cpp or openai)."
+    )
+    judge_model: str = Field("", description="Judge model (empty = the answering model `llm_model`).")
+    judge_base_url: str = Field("", description="Judge server URL for `openai` (empty = `llm_base_url`).")
     max_question_chars: int = Field(2000, description="Longer questions are truncated to this many characters, with a notice.")
     history_turns: int = Field(3, description="Earlier turns used to rewrite a follow-up question.")
 

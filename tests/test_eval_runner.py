@@ -222,3 +222,30 @@ def test_drop_tolerance_allows_run_to_run_noise_but_not_a_regression():
     assert all(g["ok"] for g in one_flip)
     three_flips = check_gates({**m, "refused_rate": 0.5263, "correctness": 0.59}, cfg, base, "m", None)
     assert {g["name"] for g in three_flips if not g["ok"]} == {"refused_rate", "correctness"}
+
+
+def test_judge_verdicts_and_report_only_metric(seeds_index_fake, tmp_path, eval_dir, monkeypatch):
+    from qa_bot.evaluation.judge import Judge, parse_verdict
+    from qa_bot.evaluation.runner import Runner
+    from qa_bot.fakes import ScriptedLLM
+
+    assert parse_verdict("YES") == 1.0 and parse_verdict(" no, the answer adds a date") == 0.0
+    assert parse_verdict("Yes.") == 1.0 and parse_verdict("maybe") is None and parse_verdict("") is None
+    judge_llm = ScriptedLLM(["YES", "NO"])
+    monkeypatch.setattr(Runner, "judge", lambda self: Judge(judge_llm))
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:4])
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    judged = [r["eval"].get("judge") for r in rows if not r["refused"]]
+    assert judged == [1.0, 0.0, None][: len(judged)] and len(judged) >= 2  # the third reply is neither word
+    assert all("judge" not in r["eval"] or r["eval"]["judge"] is None for r in rows if r["refused"])
+    prompt = judge_llm.calls[0][0]["content"]
+    assert rows[0]["answer"] in prompt and rows[0]["citations"][0]["quote"] in prompt
+    m = json.loads((out / "summary.json").read_text())["metrics"]
+    assert m["judge_faithfulness"] == 0.5
+    assert ok is True  # report-only: a NO never fails the run
+
+
+def test_no_judge_by_default(settings_fake):
+    from qa_bot.evaluation.runner import Runner
+
+    assert Runner(settings_fake, ROOT / "eval", print).judge() is None

@@ -218,5 +218,5 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
         m[f"{key}_p50"], m[f"{key}_p95"] = percentile(xs, 50), percentile(xs, 95)
     tokens, secs = sum(vals("tokens")), sum(vals("gen_ms")) / 1000
     m["tokens_per_s"] = round(tokens / secs, 2) if tokens and secs > 0 else None
-    m["judge_faithfulness"] = None  # report-only LLM judge: not configured
+    m["judge_faithfulness"] = _mean(vals("judge"))  # report-only; None unless a judge is configured
     return m

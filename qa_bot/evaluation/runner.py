@@ -63,6 +63,7 @@ class Runner:
         self.settings, self.eval_dir, self.echo = settings, eval_dir, echo
         self.targets: dict[str, Target] = {}
         self._llm: object = "unset"
+        self._judge: object = "unset"
 
     def llm(self):
         if self._llm == "unset":  # the model loads once, whatever the number of indexes
@@ -70,6 +71,25 @@ class Runner:
 
             self._llm = build_llm(self.settings)
         return self._llm
+
+    def judge(self):
+        """The optional report-only judge (None when `judge_provider` is empty); the answering model is reused
+        when the judge names the same one."""
+        if self._judge == "unset":
+            s = self.settings
+            if not s.judge_provider:
+                self._judge = None
+            else:
+                from ..factory import build_llm
+                from .judge import Judge
+
+                model = s.judge_model or s.llm_model
+                same = s.judge_provider == s.llm_provider and model == s.llm_model and not s.judge_base_url
+                llm = self.llm() if same else build_llm(s.model_copy(update={
+                    "llm_provider": s.judge_provider, "llm_model": model,
+                    "llm_base_url": s.judge_base_url or s.llm_base_url, "temperature": 0.0}))
+                self._judge = Judge(llm)
+        return self._judge
 
     def target(self, s: Settings, corpus: Path | None) -> Target:
         key = str(Path(s.index_dir).resolve())
@@ -186,9 +206,12 @@ def run_suite(
     rows: list[dict] = []
     t0 = time.perf_counter()
     bar = _bar(total)
+    judge = runner.judge()
     for ep in eps:
         for item, run in ask_episode(target.bot, ep):
             row = score(item, run, target.resolver, target.bot)
+            if judge is not None and run.answer is not None:
+                row["eval"]["judge"] = judge(run.answer)
             rows.append(row)
             _progress(echo, bar, len(rows), total, row)
     if bar is not None:
