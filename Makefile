@@ -38,7 +38,7 @@ test-fast: install
 	$(BIN)/pytest -q -m "not slow" -x
 
 test: install browser lint
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra --durations=12
 	$(BIN)/qa-bot ingest seeds --index index
 	$(BIN)/qa-bot eval --suite seeds --index index --out eval-out/seeds
 
