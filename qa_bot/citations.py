@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embeddings import Embedder
-from .guard import is_instruction, redact
+from .guard import is_instruction
 from .schema import Citation, Scored
 from .text import content_stems, numbers, sentence_spans
 
@@ -121,7 +121,7 @@ class CitationChecker:
             usable = [not is_instruction(chunk.text[s:e]) for s, e in spans]  # orders in a source never back a claim
             if not any(usable):
                 continue
-            text = redact(chunk.text)
+            text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
             lexical = len(stems & set(content_stems(text))) / len(stems)
             nums_ok = numbers(claim.text) <= numbers(text)
             j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf

@@ -15,15 +15,10 @@ from qa_bot.factory import build_bot
 from qa_bot.models import resolve_gguf
 
 from .conftest import ROOT, WSJ
+from .serving import free_port
 
 pytestmark = pytest.mark.slow
 Q = "When and where did Putin and Zelensky first meet?"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_ask_json_cli_default_model(real_seeds_index):
@@ -49,7 +44,7 @@ def test_ask_json_cli_default_model(real_seeds_index):
 
 def test_openai_compatible_server(real_seeds_index):
     gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "4096", "--model_alias", "qwen-small"],
@@ -81,7 +76,7 @@ def test_openai_compatible_server(real_seeds_index):
 
 def test_server_down_falls_back_to_extractive(real_seeds_index):
     s = real_seeds_index.model_copy(update={
-        "llm_provider": "openai", "llm_base_url": f"http://127.0.0.1:{_free_port()}/v1", "llm_model": "none",
+        "llm_provider": "openai", "llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_model": "none",
         "request_timeout": 5.0,
     })
     ans = build_bot(s).ask(Q)
