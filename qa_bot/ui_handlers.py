@@ -163,12 +163,16 @@ class ChatApp:
 
     def ask(self, question: str) -> dict:
         """The public /ask API: a question in, the INTERFACE answer object out."""
+        return self._api_answer("/ask", question, []).to_dict()
+
+    def _api_answer(self, endpoint: str, question: str, history: list[Turn]) -> Answer:
+        """One answer for an API endpoint: domain errors as their message, anything else logged, never a trace."""
         try:
-            return self.bot.ask(question).to_dict()
+            return self.bot.ask(question, history)
         except QaBotError as e:
             raise gr.Error(str(e), print_exception=False) from None
         except Exception:
-            log.exception("/ask failed")
+            log.exception("%s failed", endpoint)
             raise gr.Error(GENERIC_ERROR, print_exception=False) from None
 
     def chat_api(self, question: str, conversation: str = "", request: gr.Request | None = None) -> dict:
@@ -185,13 +189,7 @@ class ChatApp:
                 raise gr.Error("That conversation is not available.", print_exception=False)
             turns = found
         history = [Turn(r["standalone_question"], r["answer"]) for r in turns]
-        try:
-            answer = self.bot.ask(question, history)
-        except QaBotError as e:
-            raise gr.Error(str(e), print_exception=False) from None
-        except Exception:
-            log.exception("/chat failed")
-            raise gr.Error(GENERIC_ERROR, print_exception=False) from None
+        answer = self._api_answer("/chat", question, history)
         session = {"owner": owner, "conv": conversation or None, "turns": [*turns, turn_record(answer, self.library)]}
         return {**answer.to_dict(), "conversation": self._save(session, question)}
 
