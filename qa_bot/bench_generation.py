@@ -63,13 +63,14 @@ def bench_generation(bot, raw, questions: list[dict], *, ratio_questions: int, d
                 first = time.perf_counter() - t0
         total = time.perf_counter() - t0
         assert ans is not None
+        messages = bot.messages(ans.standalone_question, Retrieval(ans.retrieved))
         row = {
             "id": q.get("id", str(i)), "question": q["question"], "answer": ans.answer, "refused": ans.refused,
             "correct": is_correct(q, ans.answer, ans.refused), "first_token_s": round(first or total, 3),
             "answer_s": round(total, 3), "tokens": _ntokens(raw, ans.raw_answer),
+            "prompt_tokens": sum(_ntokens(raw, m["content"]) for m in messages),
         }
         if i < ratio_questions and first is not None:
-            messages = bot.messages(ans.standalone_question, Retrieval(ans.retrieved))
             text, rfirst, rtotal = _raw_run(raw, messages, bot.max_tokens)
             rtok = _ntokens(raw, text)
             pipe_tok += row["tokens"]
@@ -100,6 +101,7 @@ def bench_generation(bot, raw, questions: list[dict], *, ratio_questions: int, d
         "raw_decode_tokens_per_s": round(sum(raw_decode) / len(raw_decode), 2) if raw_decode else 0.0,
         "raw_first_token_p50_s": pct([r["raw_first_token_s"] for r in raw_rows], 50),
         "same_text_as_raw": sum(1 for r in raw_rows if r.get("same_text")),
+        "prompt_tokens_p50": pct([r["prompt_tokens"] for r in rows], 50),
         "first_token_p50_s": pct(firsts, 50),
         "first_token_p95_s": pct(firsts, 95),
         "answer_p50_s": pct(totals, 50),

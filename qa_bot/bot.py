@@ -12,6 +12,7 @@ from pathlib import Path
 from .citations import CitationChecker, extractive, says_cannot_answer
 from .embeddings import Embedder
 from .errors import BackendError, BadQuestionError
+from .focus import focus
 from .guard import redact
 from .llm import ChatModel
 from .prompts import PROMPTS_DIR, REFUSAL, render
@@ -44,7 +45,7 @@ class Bot:
     def __init__(
         self, retriever: HybridRetriever, llm: ChatModel | None, embedder: Embedder, *,
         max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
-        history_turns: int = 3, prompts_dir: Path = PROMPTS_DIR,
+        history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR,
         on_answer: Callable[[Answer], None] | None = None,
     ):
         self.retriever = retriever
@@ -54,6 +55,7 @@ class Bot:
         self.max_tokens = max_tokens
         self.max_question_chars = max_question_chars
         self.history_turns = history_turns
+        self.focus_chars = focus_chars
         self.prompts_dir = prompts_dir
         self.on_answer = on_answer
 
@@ -88,14 +90,19 @@ class Bot:
         text = text.strip().strip('"').strip()
         return text if 3 <= len(text) <= 4 * len(question) + 200 else question
 
-    def sources_for_prompt(self, retrieval: Retrieval) -> list[dict]:
-        return [{"number": i + 1, "title": s.chunk.title, "text": redact(s.chunk.text)}
-                for i, s in enumerate(prompt_order(retrieval))]
+    def sources_for_prompt(self, retrieval: Retrieval, question: str = "") -> list[dict]:
+        """The passages the model reads, numbered: focused on the question when `focus_chars` is set."""
+        hits = prompt_order(retrieval)
+        texts = [s.chunk.text for s in hits]
+        if self.focus_chars > 0 and sum(map(len, texts)) > self.focus_chars:
+            texts = focus(question, texts, self.embedder, self.focus_chars)
+        return [{"number": i + 1, "doc": s.chunk.doc_id, "title": s.chunk.title, "text": redact(t)}
+                for i, (s, t) in enumerate(zip(hits, texts, strict=True))]
 
     def messages(self, question: str, retrieval: Retrieval) -> list[dict]:
         return [
             {"role": "system", "content": render("system", self.prompts_dir, refusal=REFUSAL)},
-            {"role": "user", "content": render("answer", self.prompts_dir, sources=self.sources_for_prompt(retrieval),
+            {"role": "user", "content": render("answer", self.prompts_dir, sources=self.sources_for_prompt(retrieval, question),
                                                question=question, refusal=REFUSAL)},
         ]
 

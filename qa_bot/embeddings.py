@@ -80,3 +80,39 @@ class LazyEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.inner.embed(texts)
+
+
+class CachedEmbedder:
+    """Remembers the vectors of recent texts: the focus step and the citation check embed the same sentences."""
+
+    def __init__(self, inner: Embedder, size: int = 4096):
+        import threading
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            known.update(zip(missing, self.inner.embed(missing), strict=True))
+        with self._lock:
+            for text in texts:
+                self._cache[text] = known[text]
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        rows = [known[t] for t in texts]
+        return np.stack(rows).astype(np.float32) if rows else np.zeros((0, self.dim), dtype=np.float32)

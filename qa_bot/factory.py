@@ -77,10 +77,11 @@ def load_bm25(s: Settings, store):
 def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     from .audit import JsonlLog, audit_record
     from .bot import Bot
+    from .embeddings import CachedEmbedder
     from .manifest import Manifest
     from .retrieval import HybridRetriever
 
-    embedder = embedder or build_embedder(s)
+    embedder = CachedEmbedder(embedder or build_embedder(s))  # focus and citation check share sentence vectors
     embedder.embed(["warm up"])  # load the model now, not inside the first question
     store = store or build_store(s)
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
@@ -94,5 +95,5 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     return Bot(
         retriever, build_llm(s) if llm == "auto" else llm, embedder, max_tokens=s.max_tokens,
         support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,
-        history_turns=s.history_turns, on_answer=lambda a: audit.append(audit_record(a)),
+        history_turns=s.history_turns, focus_chars=s.focus_chars, on_answer=lambda a: audit.append(audit_record(a)),
     )

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     )
     n_ctx: int = Field(4096, description="llama.cpp context window in tokens.")
     n_threads: int = Field(0, description="llama.cpp threads; 0 = number of CPU cores.")
+    focus_chars: int = Field(
+        1600, description="Characters of passage text the model reads: longer passages are cut to their sentences "
+        "that best match the question, to keep prompt reading (most of the wait for the first token) short "
+        "(0 = whole passages).",
+    )
     max_tokens: int = Field(200, description="Maximum tokens generated per answer.")
     temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")
     request_timeout: float = Field(120.0, description="Seconds before a call to an LLM server is abandoned.")

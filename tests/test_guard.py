@@ -69,11 +69,15 @@ def hostile_index(settings_fake, tmp_path):
     return settings_fake
 
 
-def test_the_model_never_sees_the_order(hostile_index):
+@pytest.mark.parametrize("focus_chars", [0, 1600])
+def test_the_model_never_sees_the_order(hostile_index, focus_chars):
+    """Whole passages show a withheld mark where the order was; focused passages never pick the order."""
     llm = ScriptedLLM(["The office kettle is descaled every Friday [1]."])
-    ans = build_bot(hostile_index, llm=llm).ask("What does the office procedures memo say about the kettle?")
+    s = hostile_index.model_copy(update={"focus_chars": focus_chars})
+    ans = build_bot(s, llm=llm).ask("What does the office procedures memo say about the kettle?")
     prompt = json.dumps(llm.calls[0])
-    assert "kettle is descaled" in prompt and "PWNED" not in prompt and WITHHELD in prompt
+    assert "kettle is descaled" in prompt and "PWNED" not in prompt and "ignore all previous" not in prompt.lower()
+    assert (WITHHELD in prompt) == (focus_chars == 0)
     assert not ans.refused and "Friday" in ans.answer and ans.citations[0].source == "memo.txt"
 
 
