@@ -251,7 +251,7 @@ def markdown(r: dict) -> str:
         lines.append(f"| {t['figure']} | {t['value']} | {t['target']} | {met} |")
     for section in ("ingest", "generation", "startup", "memory"):
         for k, v in (r.get(section) or {}).items():
-            if isinstance(v, (int, float, str)) and not isinstance(v, bool) and k not in ("note", "ui_ready_what"):
+            if isinstance(v, (int, float, str)) and not isinstance(v, bool) and not k.endswith(("note", "_what")):
                 lines.append(f"| {section}.{k} | {v} |  |  |")
     for name in ("retrieval", "retrieval_server"):
         for label, row in (r.get(name) or {}).items():

@@ -96,7 +96,7 @@ class Bot:
         texts = [s.chunk.text for s in hits]
         if self.focus_chars > 0 and sum(map(len, texts)) > self.focus_chars:
             texts = focus(question, texts, self.embedder, self.focus_chars)
-        return [{"number": i + 1, "doc": s.chunk.doc_id, "title": s.chunk.title, "text": redact(t)}
+        return [{"number": i + 1, "title": s.chunk.title, "text": redact(t)}
                 for i, (s, t) in enumerate(zip(hits, texts, strict=True))]
 
     def messages(self, question: str, retrieval: Retrieval) -> list[dict]:

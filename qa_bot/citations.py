@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embeddings import Embedder
+from .focus import score_sentences
 from .guard import is_instruction
 from .schema import Citation, Scored
 from .text import content_stems, numbers, sentence_spans
@@ -183,21 +184,10 @@ def _overlap(stems: set[str], sentence: str) -> float:
 
 def extractive(question: str, sources: list[Scored], embedder: Embedder | None, max_sentences: int = 2) -> Verified | None:
     """No LLM: the source sentences that best match the question, cited. None when nothing matches."""
-    q = set(content_stems(question))
-    if not q or not sources:
+    if not content_stems(question) or not sources:
         return None
-    cands: list[tuple[float, int, tuple[int, int]]] = []
-    for i, s in enumerate(sources):
-        for span in sentence_spans(s.chunk.text):
-            if is_instruction(s.chunk.text[span[0] : span[1]]):
-                continue
-            cands.append((_overlap(q, s.chunk.text[span[0] : span[1]]), i, span))
-    if embedder is not None and cands:
-        texts = [sources[i].chunk.text[a:b] for _, i, (a, b) in cands]
-        vecs = embedder.embed([question, *texts])
-        sims = vecs[1:] @ vecs[0]
-        cands = [(0.5 * lex + 0.5 * float(sim), i, span) for (lex, i, span), sim in zip(cands, sims, strict=True)]
-    cands.sort(key=lambda c: -c[0])
+    scored = score_sentences(question, [s.chunk.text for s in sources], embedder)
+    cands = sorted(((s.score, s.passage, s.span) for s in scored), key=lambda c: -c[0])
     picked = [c for c in cands[:max_sentences] if c[0] >= 0.35]
     if not picked:
         return None

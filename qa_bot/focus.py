@@ -2,8 +2,8 @@
 
 Reading the prompt is most of the wait for a local answer (llama.cpp reads about 40-90 prompt tokens/s
 on 2 cores, and four whole passages are ~650 tokens). So the model reads, from every passage, the
-sentences that best match the question (lexical overlap + embedding similarity, as the extractive
-answer scores them), in reading order, until `budget` characters are spent. Every passage keeps at least
+sentences that best match the question (lexical overlap + embedding similarity; the extractive answer
+uses the same scores), in reading order, until `budget` characters are spent. Every passage keeps at least
 its best sentence, so its number stays meaningful; the citation check still verifies against the whole
 passage. Our own code because LlamaIndex's SentenceEmbeddingOptimizer works on its nodes and its own
 sentence splitter, and here the model must read exactly the sentence spans the checker verifies.

@@ -64,9 +64,8 @@ class Settings(BaseSettings):
     n_ctx: int = Field(4096, description="llama.cpp context window in tokens.")
     n_threads: int = Field(0, description="llama.cpp threads; 0 = number of CPU cores.")
     focus_chars: int = Field(
-        1600, description="Characters of passage text the model reads: longer passages are cut to their sentences "
-        "that best match the question, to keep prompt reading (most of the wait for the first token) short "
-        "(0 = whole passages).",
+        0, description="Characters of passage text the model reads (0 = whole passages): longer passages are cut to "
+        "their sentences that best match the question. Faster first token, fewer answers: see the README.",
     )
     max_tokens: int = Field(200, description="Maximum tokens generated per answer.")
     temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")

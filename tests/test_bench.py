@@ -157,6 +157,8 @@ def test_quick_bench_writes_every_interface_key(tmp_path):
         for key in keys:
             assert data[section][key] > 0, (section, key)
     assert data["generation"]["model"]
+    if (Path(__file__).parent.parent / ".venv" / ".installed").is_file():  # `make run` needs an installed checkout
+        assert data["startup"]["make_run_ui_ready_s"] > data["startup"]["ui_ready_s"] > 0
     _check_rows({k: data["retrieval"][k] for k in ("1000", "10000", "100000")},
                 {"1000": 1000, "10000": 2000, "100000": 3000})
     assert data["baseline"]["questions"] == 2 and data["baseline"]["baseline_answer_p50_s"] > 0
