@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -86,9 +88,6 @@ class CachedEmbedder:
     """Remembers the vectors of recent texts: the focus step and the citation check embed the same sentences."""
 
     def __init__(self, inner: Embedder, size: int = 4096):
-        import threading
-        from collections import OrderedDict
-
         self.inner = inner
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -81,7 +81,9 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     from .manifest import Manifest
     from .retrieval import HybridRetriever
 
-    embedder = CachedEmbedder(embedder or build_embedder(s))  # focus and citation check share sentence vectors
+    embedder = embedder or build_embedder(s)
+    if not isinstance(embedder, CachedEmbedder):  # the bench builds several bots over one embedder
+        embedder = CachedEmbedder(embedder)  # focus and citation check share sentence vectors
     embedder.embed(["warm up"])  # load the model now, not inside the first question
     store = store or build_store(s)
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
