@@ -19,6 +19,10 @@ from .manifest import Manifest, SourceEntry
 from .settings import Settings
 from .store import ChromaStore
 
+# Chunks pooled per encode call, in embedding batches: sentence-transformers sorts one call's texts by
+# length, so a larger pool pads less (64-chunk pools were 9% slower than one raw encode of the corpus).
+POOL_BATCHES = 8
+
 
 @dataclass
 class IngestReport:
@@ -143,7 +147,7 @@ class Ingestor:
             vectors = self._reuse(doc.sha256, gone, m, removed_vectors, len(chunks))
             if vectors is None and chunks:
                 pending.append((key, old, doc, chunks))
-                if sum(len(p[3]) for p in pending) >= self.s.embed_batch_size:
+                if sum(len(p[3]) for p in pending) >= POOL_BATCHES * self.s.embed_batch_size:
                     self._flush(m, pending, report)
                 continue
             if vectors is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from qa_bot import ingest as ingest_module
 from qa_bot.factory import build_ingestor, build_store
 
 from .conftest import ROOT
@@ -91,10 +92,11 @@ def _run(s, store=None, rebuild=False):
     return build_ingestor(s, store=store).run([s.data_dir], rebuild=rebuild)
 
 
-def _crash_points(tmp_path, settings_fake, every_first: int, every_update: int) -> int:
+def _crash_points(tmp_path, settings_fake, monkeypatch, every_first: int, every_update: int) -> int:
     docs = tmp_path / "docs"
-    # data_dir: just a place to keep the folder path; embed_batch_size=1: ingest pools the chunks of
-    # several files into one embed + upsert of a batch, so batches of one keep a write per file
+    # data_dir: just a place to keep the folder path; embed_batch_size=1 and pools of one batch: ingest
+    # pools the chunks of several files into one embed + upsert, so pools of one chunk keep a write per file
+    monkeypatch.setattr(ingest_module, "POOL_BATCHES", 1)
     base = settings_fake.model_copy(update={"data_dir": docs, "embed_batch_size": 1})
 
     # the reference: a clean ingest of the final folder state into a fresh index
@@ -137,13 +139,13 @@ def _crash_points(tmp_path, settings_fake, every_first: int, every_update: int) 
     return len(cases)
 
 
-def test_crash_at_sampled_writes_then_reingest_gives_the_clean_result(tmp_path, settings_fake):
-    assert _crash_points(tmp_path, settings_fake, every_first=12, every_update=7) >= 5
+def test_crash_at_sampled_writes_then_reingest_gives_the_clean_result(tmp_path, settings_fake, monkeypatch):
+    assert _crash_points(tmp_path, settings_fake, monkeypatch, every_first=12, every_update=7) >= 5
 
 
 @pytest.mark.slow
-def test_crash_at_every_write_then_reingest_gives_the_clean_result(tmp_path, settings_fake):
-    survived = _crash_points(tmp_path, settings_fake, every_first=1, every_update=1)
+def test_crash_at_every_write_then_reingest_gives_the_clean_result(tmp_path, settings_fake, monkeypatch):
+    survived = _crash_points(tmp_path, settings_fake, monkeypatch, every_first=1, every_update=1)
     print(f"in-process crash points survived: {survived}")
     assert survived >= 40
 
