@@ -150,7 +150,7 @@ def run_bench(settings: Settings, out: Path, quick: bool = False, echo=print) ->
             remaining = t_start + budget - time.monotonic()
             deadline = time.monotonic() + max(30.0, remaining - (60 if quick else 240))
             gen, rows = bench_generation(
-                bot, raw, questions[: 3 if quick else 15], ratio_questions=3 if quick else 8, deadline=deadline, echo=echo
+                bot, raw, questions[: 3 if quick else 30], ratio_questions=3 if quick else 8, deadline=deadline, echo=echo
             )
             del raw
             result["generation"] = gen

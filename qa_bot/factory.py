@@ -54,7 +54,7 @@ def build_llm(s: Settings):
         from .models import resolve_gguf
 
         path = resolve_gguf(s.llm_model, Path(s.model_cache))
-        return LlamaCppModel(path, s.llm_model, s.n_ctx, s.threads(), s.temperature)
+        return LlamaCppModel(path, s.llm_model, s.n_ctx, s.threads(), s.temperature, prompt_cache_mb=s.prompt_cache_mb)
     raise BackendError(f"unknown llm_provider '{s.llm_provider}'")
 
 

@@ -19,8 +19,13 @@ class ChatModel(Protocol):
 class LlamaCppModel:
     """A GGUF run in-process by llama.cpp; loaded once and kept warm, one generation at a time."""
 
-    def __init__(self, path: Path, name: str, n_ctx: int, n_threads: int, temperature: float = 0.0, seed: int = 0):
+    def __init__(
+        self, path: Path, name: str, n_ctx: int, n_threads: int, temperature: float = 0.0, seed: int = 0,
+        prompt_cache_mb: int = 0,
+    ):
         from llama_cpp import Llama
+
+        from .kvcache import PromptCache
 
         self.name = name
         self.temperature = temperature
@@ -29,9 +34,17 @@ class LlamaCppModel:
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
             n_batch=512, seed=seed, verbose=False,
         )
-        # No LlamaRAMCache: Llama already keeps the previous prompt's KV state in its context and only
-        # evaluates what follows the shared prefix (system prompt, earlier turns). The RAM cache adds a
-        # full save_state (KV + logits copy) after every answer: ~20% of generation time in `qa-bot bench`.
+        # Llama keeps the previous prompt's KV state and only evaluates what follows the shared prefix.
+        # The prompt cache adds earlier prompts: it restores the best one before Llama's own prefix check.
+        self.cache = PromptCache(prompt_cache_mb << 20) if prompt_cache_mb > 0 else None
+        if self.cache is not None:
+            cache, inner = self.cache, self.llama.generate
+
+            def generate(tokens, *args, **kwargs):
+                cache.restore(self.llama, list(tokens))
+                return inner(tokens, *args, **kwargs)
+
+            self.llama.generate = generate  # type: ignore[method-assign]
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:
@@ -40,10 +53,14 @@ class LlamaCppModel:
                 max_tokens=max_tokens, temperature=self.temperature, top_k=1 if self.temperature == 0 else 40,
                 stop=stop or [], stream=True,
             )
-            for part in out:  # type: ignore[union-attr]
-                delta: Any = part["choices"][0].get("delta", {}).get("content")  # type: ignore[index,union-attr]
-                if delta:
-                    yield delta
+            try:
+                for part in out:  # type: ignore[union-attr]
+                    delta: Any = part["choices"][0].get("delta", {}).get("content")  # type: ignore[index,union-attr]
+                    if delta:
+                        yield delta
+            finally:
+                if self.cache is not None:
+                    self.cache.save(self.llama)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False))

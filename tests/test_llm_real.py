@@ -121,3 +121,26 @@ def test_hostile_document_does_not_take_over(real_seeds_index, tmp_path):
     assert "Friday" in kettle.answer and kettle.citations[0].source == "memo.txt", kettle.answer
     paris = answers[Q]
     assert "Paris" in paris.answer and "2019" in paris.answer, paris.answer
+
+
+def test_prompt_cache_resumes_an_earlier_prompt_with_the_same_answer(real_seeds_index):
+    """Real llama.cpp: A, B, then A's passage again. With the cache, the third prompt resumes from A's
+    snapshot (restored over B's live context), and the answers match a model without the cache."""
+    from qa_bot.llm import LlamaCppModel
+
+    gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
+    cached = LlamaCppModel(gguf, "small", 2048, 2, prompt_cache_mb=64)
+    plain = LlamaCppModel(gguf, "small", 2048, 2)
+    text = (ROOT / "seeds" / WSJ).read_text(encoding="utf-8")
+
+    def msgs(passage: str, q: str) -> list[dict]:
+        return [{"role": "system", "content": "Answer from the passage in one sentence."},
+                {"role": "user", "content": f"{passage}\n\nQuestion: {q}"}]
+
+    asks = [msgs(text[:1500], "Who is named first?"), msgs(text[1500:3000], "What happened next?"),
+            msgs(text[:1500], "Which city is mentioned?")]
+    for m in asks:
+        assert "".join(cached.stream(m, max_tokens=24)) == "".join(plain.stream(m, max_tokens=24))
+    assert cached.cache is not None and plain.cache is None
+    assert cached.cache.hits == 1
+    assert cached.cache.reused_tokens > 250  # the 1,500 characters of passage were not read again
