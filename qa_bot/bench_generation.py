@@ -107,7 +107,16 @@ def bench_generation(bot, raw, questions: list[dict], *, ratio_questions: int, d
         "answer_p50_s": pct(totals, 50),
         "answer_p95_s": pct(totals, 95),
         "correct": sum(1 for r in rows if r["correct"]),
+        **_cache_figures(getattr(bot.llm, "cache", None), len(rows) + 1),
     }, rows
+
+
+def _cache_figures(cache, asks: int) -> dict:
+    """How often a prompt resumed from an earlier snapshot (the warm-up question included)."""
+    if cache is None:
+        return {"prompt_cache": "off"}
+    return {"prompt_cache_hits": cache.hits, "prompt_cache_asks": asks,
+            "prompt_cache_reused_tokens_mean": round(cache.reused_tokens / cache.hits) if cache.hits else 0}
 
 
 # --- the plain LlamaIndex baseline ---------------------------------------------------------------

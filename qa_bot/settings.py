@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     n_ctx: int = Field(4096, description="llama.cpp context window in tokens.")
     n_threads: int = Field(0, description="llama.cpp threads; 0 = number of CPU cores.")
     prompt_cache_mb: int = Field(
-        256, description="RAM for llama.cpp KV snapshots of recent prompts (0 = off): a question whose passages "
+        512, description="RAM for llama.cpp KV snapshots of recent prompts (0 = off): a question whose passages "
         "an earlier one also used resumes from that prompt instead of reading the passages again.",
     )
     focus_chars: int = Field(
