@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import ctypes
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 MIN_GAIN = 16  # tokens: a shorter head start is not worth a restore
 
 
-def common_prefix(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Tokens two sequences share from the start (llama-cpp-python's own helper)."""
+    from llama_cpp import Llama
+
+    return int(Llama.longest_token_prefix(a, b))
 
 
 class PromptCache:

@@ -157,7 +157,8 @@ def test_quick_bench_writes_every_interface_key(tmp_path):
         for key in keys:
             assert data[section][key] > 0, (section, key)
     assert data["generation"]["model"]
-    assert data["generation"]["prompt_cache_asks"] == 4 and data["generation"]["prompt_cache_hits"] >= 0  # warm-up + 3
+    assert data["generation"]["prompt_cache_asks"] == 4  # the warm-up and 3 questions
+    assert isinstance(data["generation"]["prompt_cache_hits"], int)
     if (Path(__file__).parent.parent / ".venv" / ".installed").is_file():  # `make run` needs an installed checkout
         assert data["startup"]["make_run_ui_ready_s"] > data["startup"]["ui_ready_s"] > 0
     _check_rows({k: data["retrieval"][k] for k in ("1000", "10000", "100000")},
