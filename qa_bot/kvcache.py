@@ -66,7 +66,7 @@ class PromptCache:
     def save(self, llama: Any) -> None:
         """Snapshots the live context (its prompt and answer tokens), evicting the least recently used."""
         key = tuple(llama.input_ids[: llama.n_tokens].tolist())
-        if not key or self.capacity <= 0:
+        if not key:
             return
         C = self.api()
         size = C.llama_state_seq_get_size(llama.ctx, 0)
