@@ -13,7 +13,10 @@ def raw_llama(path: Path, n_ctx: int, threads: int):
     """A second Llama of the same GGUF with the same context and threads: the library on its own."""
     from llama_cpp import Llama
 
-    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False)
+    from .llm import FLASH_ATTN
+
+    return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512, verbose=False,
+                 flash_attn=FLASH_ATTN)
 
 
 def _raw_run(llama, messages: list[dict], max_tokens: int) -> tuple[str, float, float]:

@@ -45,7 +45,7 @@ class Bot:
     def __init__(
         self, retriever: HybridRetriever, llm: ChatModel | None, embedder: Embedder, *,
         max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
-        history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR,
+        history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
         on_answer: Callable[[Answer], None] | None = None,
     ):
         self.retriever = retriever
@@ -57,6 +57,7 @@ class Bot:
         self.history_turns = history_turns
         self.focus_chars = focus_chars
         self.prompts_dir = prompts_dir
+        self.warm_bytes = warm_bytes
         self.on_answer = on_answer
 
     @property
@@ -105,6 +106,19 @@ class Bot:
             {"role": "user", "content": render("answer", self.prompts_dir, sources=self.sources_for_prompt(retrieval, question),
                                                question=question, refusal=REFUSAL)},
         ]
+
+    def warm(self, stop: threading.Event | None = None) -> dict | None:
+        """Has the model read every passage ahead, as the first source of a prompt (None if it cannot).
+
+        Passages are read in the order documents are (every document's first passage, then the
+        second...), since reading order puts a document's opening first in most prompts.
+        """
+        warm = getattr(self.llm, "warm", None)
+        if warm is None or self.warm_bytes <= 0:
+            return None
+        chunks = sorted(self.retriever.store.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
+        prompts = [self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks]
+        return warm(prompts, self.warm_bytes, stop)
 
     def stream(
         self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,

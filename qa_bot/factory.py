@@ -94,8 +94,11 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
         bm25_weight=s.bm25_weight, rrf_k=s.rrf_k, min_dense_score=s.min_dense_score,
     )
     audit = JsonlLog(Path(s.data_dir) / "audit.jsonl", int(s.audit_max_mb * 1e6))
+    llm = build_llm(s) if llm == "auto" else llm
+    if s.warm_passages_mb > 0 and s.focus_chars == 0 and hasattr(llm, "attach_snapshots"):
+        llm.attach_snapshots(Path(s.index_dir) / "kv")  # focused passages depend on the question: no reading ahead
     return Bot(
-        retriever, build_llm(s) if llm == "auto" else llm, embedder, max_tokens=s.max_tokens,
+        retriever, llm, embedder, max_tokens=s.max_tokens, warm_bytes=s.warm_passages_mb << 20,
         support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,
         history_turns=s.history_turns, focus_chars=s.focus_chars, on_answer=lambda a: audit.append(audit_record(a)),
     )

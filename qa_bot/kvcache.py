@@ -9,11 +9,16 @@ save and load (hundreds of MB for a 150k vocabulary); a sequence snapshot holds 
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import os
+import struct
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 MIN_GAIN = 16  # tokens: a shorter head start is not worth a restore
+MAGIC = b"QAKV0001"
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -26,9 +31,10 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 class PromptCache:
     """Least-recently-used KV snapshots of sequence 0, keyed by the tokens they hold, within a byte budget."""
 
-    def __init__(self, capacity_bytes: int, api: Any = None):
+    def __init__(self, capacity_bytes: int, api: Any = None, store: SnapshotStore | None = None):
         self.capacity = capacity_bytes
         self._api = api  # llama_cpp's C bindings (llama_state_seq_*); a fake in unit tests
+        self.store = store  # snapshots on disk, written ahead of time (passage warm-up); read on a hit
         self.entries: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self.size = 0
         self.hits = 0
@@ -37,7 +43,7 @@ class PromptCache:
     def best(self, tokens: list[int]) -> tuple[tuple[int, ...] | None, int]:
         """The stored key sharing the longest prefix with `tokens`, and that length."""
         key, n = None, 0
-        for k in self.entries:
+        for k in [*self.entries, *(self.store.keys if self.store else ())]:
             m = common_prefix(k, tokens)
             if m > n:
                 key, n = k, m
@@ -49,11 +55,17 @@ class PromptCache:
         key, n = self.best(tokens)
         if key is None or n < live + MIN_GAIN:
             return live
-        buf = self.entries[key]
-        self.entries.move_to_end(key)
+        if key in self.entries:
+            buf = self.entries[key]
+            self.entries.move_to_end(key)
+        else:
+            assert self.store is not None
+            buf = self.store.load(key)
         C = self.api()
-        if C.llama_state_seq_set_data(llama.ctx, buf, len(buf), 0) != len(buf):
+        if buf is None or C.llama_state_seq_set_data(llama.ctx, buf, len(buf), 0) != len(buf):
             llama.reset()  # the next eval clears the KV cells from position 0: nothing half-restored is used
+            if buf is not None and self.store is not None and key in self.store.keys:
+                self.store.discard(key)
             return 0
         llama.input_ids[: len(key)] = key  # Llama's token buffer (n_ctx long), then the count
         llama.n_tokens = len(key)
@@ -63,22 +75,30 @@ class PromptCache:
         self.reused_tokens += n
         return n
 
-    def save(self, llama: Any) -> None:
-        """Snapshots the live context (its prompt and answer tokens), evicting the least recently used."""
+    def snapshot(self, llama: Any, limit: int) -> tuple[tuple[int, ...], Any] | None:
+        """(tokens, KV state) of the live context, or None if empty or over `limit` bytes."""
         key = tuple(llama.input_ids[: llama.n_tokens].tolist())
         if not key:
-            return
+            return None
         C = self.api()
         size = C.llama_state_seq_get_size(llama.ctx, 0)
-        if size > self.capacity:
-            return
+        if size > limit:
+            return None
         buf = (ctypes.c_uint8 * size)()
         if C.llama_state_seq_get_data(llama.ctx, buf, size, 0) != size:
+            return None
+        return key, buf
+
+    def save(self, llama: Any) -> None:
+        """Snapshots the live context (its prompt and answer tokens), evicting the least recently used."""
+        snap = self.snapshot(llama, self.capacity)
+        if snap is None:
             return
+        key, buf = snap
         for k in [k for k in self.entries if common_prefix(k, key) == len(k)]:  # prefixes of this one add nothing
             self._drop(k)
         self.entries[key] = buf
-        self.size += size
+        self.size += len(buf)
         while self.size > self.capacity and len(self.entries) > 1:
             self._drop(next(iter(self.entries)))
 
@@ -91,3 +111,91 @@ class PromptCache:
 
     def _drop(self, key: tuple[int, ...]) -> None:
         self.size -= len(self.entries.pop(key))
+
+
+class SnapshotStore:
+    """KV snapshots on disk, one file per prompt: its tokens and llama.cpp's sequence state.
+
+    The folder is named after the model, so snapshots of another GGUF or llama.cpp build are never
+    loaded. Files are written to a temporary name and renamed: an interrupted warm-up leaves whole
+    files or none. Only the token keys stay in memory; a state is read when a prompt resumes from it.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.keys: dict[tuple[int, ...], Path] = {}
+        self.names: dict[str, tuple[int, ...]] = {}
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in sorted(folder.glob("*.kv")):
+            key = self._read_key(f)
+            if key is None:
+                f.unlink(missing_ok=True)  # not ours or damaged: it would never load
+            else:
+                self.keys[key], self.names[f.stem] = f, key
+
+    @staticmethod
+    def fingerprint(model: Path, variant: str = "") -> str:
+        """Names the folder: the GGUF (name and size), the llama.cpp build and the context options."""
+        import llama_cpp
+
+        st = model.stat()
+        return hashlib.sha256(f"{model.name}:{st.st_size}:{llama_cpp.__version__}:{variant}".encode()).hexdigest()[:16]
+
+    @staticmethod
+    def name_of(prompt: str) -> str:
+        return hashlib.sha256(prompt.encode()).hexdigest()[:24]
+
+    def bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.keys.values() if f.exists())
+
+    def put(self, name: str, key: tuple[int, ...], state: Any) -> None:
+        path = self.folder / f"{name}.kv"
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(MAGIC + struct.pack("<I", len(key)) + struct.pack(f"<{len(key)}i", *key))
+            f.write(memoryview(state).cast("B"))
+        os.replace(tmp, path)
+        self.keys[key], self.names[name] = path, key
+
+    def load(self, key: tuple[int, ...]) -> Any:
+        """The state stored for `key` as a ctypes buffer, or None if the file is gone or unreadable."""
+        path = self.keys.get(key)
+        try:
+            data = path.read_bytes() if path else b""
+        except OSError:
+            return None
+        head = len(MAGIC) + 4 + 4 * len(key)
+        if len(data) <= head:
+            return None
+        return (ctypes.c_uint8 * (len(data) - head)).from_buffer_copy(data, head)
+
+    def discard(self, key: tuple[int, ...]) -> None:
+        path = self.keys.pop(key, None)
+        if path is not None:
+            self.names.pop(path.stem, None)
+            path.unlink(missing_ok=True)
+
+    def keep_only(self, names: Iterable[str]) -> int:
+        """Deletes the snapshots not named (their passages left the index); how many went."""
+        wanted = set(names)
+        gone = [k for n, k in self.names.items() if n not in wanted]
+        for k in gone:
+            self.discard(k)
+        for f in self.folder.glob("*.tmp*"):  # left by an interrupted write
+            f.unlink(missing_ok=True)
+        return len(gone)
+
+    @staticmethod
+    def _read_key(path: Path) -> tuple[int, ...] | None:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(len(MAGIC) + 4)
+                if len(head) < len(MAGIC) + 4 or head[: len(MAGIC)] != MAGIC:
+                    return None
+                (n,) = struct.unpack("<I", head[len(MAGIC):])
+                raw = f.read(4 * n)
+                if len(raw) != 4 * n or not f.read(1):
+                    return None
+                return tuple(struct.unpack(f"<{n}i", raw))
+        except OSError:
+            return None

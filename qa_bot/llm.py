@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import BackendError
+from .kvcache import PromptCache, SnapshotStore
 
 
 class ChatModel(Protocol):
     name: str
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]: ...
+
+
+FLASH_ATTN = True  # llama.cpp's fused attention: about 2% faster prompt reading on this CPU; KV layout differs
 
 
 class LlamaCppModel:
@@ -25,26 +32,74 @@ class LlamaCppModel:
     ):
         from llama_cpp import Llama
 
-        from .kvcache import PromptCache
-
         self.name = name
+        self.path = path
         self.temperature = temperature
         self._lock = threading.Lock()
         self.llama = Llama(
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-            n_batch=512, seed=seed, verbose=False,
+            n_batch=512, seed=seed, verbose=False, flash_attn=FLASH_ATTN,
         )
         # Llama keeps the previous prompt's KV state and only evaluates what follows the shared prefix.
         # The prompt cache adds earlier prompts: it restores the best one before Llama's own prefix check.
-        self.cache = PromptCache(prompt_cache_mb << 20) if prompt_cache_mb > 0 else None
-        if self.cache is not None:
-            cache, inner = self.cache, self.llama.generate
+        self.cache: PromptCache | None = None
+        if prompt_cache_mb > 0:
+            self._use_cache(PromptCache(prompt_cache_mb << 20))
 
-            def generate(tokens, *args, **kwargs):
-                cache.restore(self.llama, list(tokens))
-                return inner(tokens, *args, **kwargs)
+    def _use_cache(self, cache: PromptCache) -> None:
+        self.cache, inner = cache, self.llama.generate
 
-            self.llama.generate = generate  # type: ignore[method-assign]
+        def generate(tokens, *args, **kwargs):
+            cache.restore(self.llama, list(tokens))
+            return inner(tokens, *args, **kwargs)
+
+        self.llama.generate = generate  # type: ignore[method-assign]
+
+    def attach_snapshots(self, folder: Path) -> SnapshotStore:
+        """Resume prompts from the KV snapshots under `folder` (in a subfolder for this model)."""
+        store = SnapshotStore(folder / SnapshotStore.fingerprint(self.path, f"fa={FLASH_ATTN}"))
+        with self._lock:
+            if self.cache is None:
+                self._use_cache(PromptCache(0))
+            assert self.cache is not None
+            self.cache.store = store
+        for other in folder.iterdir():  # another model's snapshots: never loadable by this one
+            if other.is_dir() and other != store.folder:
+                shutil.rmtree(other, ignore_errors=True)
+        return store
+
+    def warm(self, prompts: list[list[dict]], budget_bytes: int, stop: threading.Event | None = None) -> dict | None:
+        """Reads each prompt once and keeps its KV state on disk, in order, until the budget is spent.
+
+        A later prompt that begins the same way (same system prompt, same first passage) resumes from
+        the snapshot and reads only what follows. The lock is taken per prompt, so answers interleave.
+        None when no snapshot folder is attached.
+        """
+        cache = self.cache
+        store = cache.store if cache is not None else None
+        if cache is None or store is None:
+            return None
+        names = [SnapshotStore.name_of(json.dumps(m, sort_keys=True)) for m in prompts]
+        dropped = store.keep_only(names)
+        used, made, t0 = store.bytes(), 0, time.perf_counter()
+        for name, messages in zip(names, prompts, strict=True):
+            if stop is not None and stop.is_set():
+                break
+            if name in store.names:
+                continue
+            with self._lock:
+                for _ in self.llama.create_chat_completion(
+                    messages=messages, max_tokens=1, temperature=0.0, top_k=1, stream=True,  # type: ignore[arg-type]
+                ):
+                    pass
+                snap = cache.snapshot(self.llama, budget_bytes - used)
+                if snap is None:
+                    break  # the budget is spent
+                store.put(name, *snap)
+                used += len(snap[1])
+                made += 1
+        return {"snapshots": len(store.keys), "made": made, "dropped": dropped, "mb": round(used / 2**20, 1),
+                "seconds": round(time.perf_counter() - t0, 2), "wanted": len(prompts)}
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:

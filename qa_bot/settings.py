@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         512, description="RAM for llama.cpp KV snapshots of recent prompts (0 = off): a question whose passages "
         "an earlier one also used resumes from that prompt instead of reading the passages again.",
     )
+    warm_passages_mb: int = Field(
+        1024, description="Disk (in `index_dir`/kv) for KV snapshots of passages read ahead of questions (0 = off): "
+        "a prompt whose first source was read ahead resumes after it. `serve`, `eval` and `bench` read ahead.",
+    )
     focus_chars: int = Field(
         0, description="Characters of passage text the model reads (0 = whole passages): longer passages are cut to "
         "their sentences that best match the question. Faster first token, fewer answers: see the README.",

@@ -156,6 +156,7 @@ def launch_options(settings: Settings) -> dict:
 def serve(settings: Settings) -> None:
     """Build the real bot, index the seeds if the index is empty, and serve until stopped."""
     from .factory import build_bot, build_ingestor, load_bm25
+    from .warm import BackgroundWarmer
 
     bot = build_bot(settings)
     ingestor = build_ingestor(settings, embedder=bot.embedder, store=bot.retriever.store)
@@ -163,5 +164,7 @@ def serve(settings: Settings) -> None:
         print(ingestor.run([Path(settings.seeds_dir)]).summary(), flush=True)
         bot.retriever.bm25 = load_bm25(settings, bot.retriever.store)
     demo = build_ui(bot, settings, ingestor)
+    demo.qa_app.warmer = BackgroundWarmer(bot.warm)  # type: ignore[attr-defined]
+    demo.qa_app.warmer.request()  # type: ignore[attr-defined]
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.launch(**launch_options(settings))

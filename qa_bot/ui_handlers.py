@@ -26,6 +26,7 @@ from .settings import Settings
 from .ui_files import check_upload, store_upload
 from .ui_render import chat_messages, debug_html, document_html, sources_html, turn_record, why_html
 from .ui_sources import SourceLibrary
+from .warm import BackgroundWarmer
 
 log = logging.getLogger(__name__)
 GENERIC_ERROR = "Something went wrong on the server; the details are in its log."
@@ -51,6 +52,7 @@ class ChatApp:
         self.feedback_log = JsonlLog(data / "feedback.jsonl", int(settings.audit_max_mb * 1e6))
         self._stops: dict[str, threading.Event] = {}
         self._ingest_lock = threading.Lock()
+        self.warmer: BackgroundWarmer | None = None  # set by `serve`: new passages are read ahead
 
     # ----- sessions and conversations
 
@@ -239,6 +241,8 @@ class ChatApp:
                     lines.append(f"- ✓ **{name}** indexed as `{target.name}` ({chunks} passages)")
             if paths:
                 self._reload_bm25()
+                if self.warmer is not None:
+                    self.warmer.request()
             if progress is not None:
                 progress((len(paths), len(paths)), desc="Done")
         report_md = "\n".join(lines) or "No file chosen."
@@ -258,6 +262,8 @@ class ChatApp:
             if path.parent == self.uploads.resolve():  # our own copy; a user's folder is left alone
                 path.unlink(missing_ok=True)
             self._reload_bm25()
+            if self.warmer is not None:
+                self.warmer.request()  # drops the removed passages' snapshots
         return f"Removed **{entry.source}**.", self.documents(), self.document_choices(), self.status()
 
     def view_document(self, name: str | None) -> str:

@@ -1,16 +1,16 @@
 """The prompt cache's choices (which snapshot, when, what to evict) against a fake llama.cpp."""
 
-import ctypes
+import struct
 
 import numpy as np
 
-from qa_bot.kvcache import MIN_GAIN, PromptCache, common_prefix
+from qa_bot.kvcache import MIN_GAIN, PromptCache, SnapshotStore, common_prefix
 
 BYTES_PER_TOKEN = 10
 
 
 class FakeC:
-    """llama_state_seq_* over a fake context whose KV state is its token list."""
+    """llama_state_seq_* over a fake context whose KV state is its token list, serialised in the buffer."""
 
     def __init__(self):
         self.fail_set = False
@@ -19,21 +19,21 @@ class FakeC:
         return len(ctx.kv) * BYTES_PER_TOKEN
 
     def llama_state_seq_get_data(self, ctx, buf, size, seq):
-        ctx.saved[ctypes.addressof(buf)] = list(ctx.kv)
+        data = b"".join(struct.pack("<qh", t, 0) for t in ctx.kv)
+        buf[:size] = data
         return size
 
     def llama_state_seq_set_data(self, ctx, buf, size, seq):
-        if self.fail_set:
+        if self.fail_set or size % BYTES_PER_TOKEN:
             ctx.kv = ["garbage"]
             return 0
-        ctx.kv = list(ctx.saved[ctypes.addressof(buf)])
+        ctx.kv = [t for t, _ in struct.iter_unpack("<qh", bytes(buf))]
         return size
 
 
 class FakeCtx:
     def __init__(self):
         self.kv: list = []
-        self.saved: dict = {}
 
 
 class FakeLlama:
@@ -124,3 +124,64 @@ def test_a_failed_restore_resets_the_context_so_nothing_half_loaded_is_reused():
     assert cache.restore(llama, prompt(1, 2, q=3)) == 0
     assert llama.n_tokens == 0
     assert llama.run(prompt(1, 2, q=3)) == len(prompt(1, 2, q=3))
+
+
+def warm_to(store, cache, llama, tokens, name):
+    """What LlamaCppModel.warm does for one prompt: read it, write its snapshot to disk."""
+    llama.run(tokens)
+    store.put(name, *cache.snapshot(llama, 1 << 20))
+
+
+def test_a_prompt_resumes_from_a_snapshot_on_disk_written_by_an_earlier_process(tmp_path):
+    api = FakeC()
+    store = SnapshotStore(tmp_path)
+    writer, llama = PromptCache(0, api=api, store=store), FakeLlama()
+    warm_to(store, writer, llama, prompt(1, q=0), "p1")
+    warm_to(store, writer, llama, prompt(2, q=0), "p2")
+    assert writer.entries == {}  # a zero budget keeps nothing in RAM: the disk tier is separate
+
+    reader = PromptCache(0, api=api, store=SnapshotStore(tmp_path))  # a new process finds both on disk
+    assert set(reader.store.names) == {"p1", "p2"}
+    fresh = FakeLlama()
+    assert ask(reader, fresh, prompt(1, 3, q=7)) == 51  # passage 1 comes from disk: passage 3 and the question are read
+    assert reader.hits == 1 and reader.reused_tokens == 90
+
+
+def test_damaged_and_unfinished_snapshot_files_are_never_loaded(tmp_path):
+    api = FakeC()
+    store = SnapshotStore(tmp_path)
+    cache, llama = PromptCache(0, api=api, store=store), FakeLlama()
+    warm_to(store, cache, llama, prompt(1, q=0), "good")
+    good = (tmp_path / "good.kv").read_bytes()
+    (tmp_path / "cut.kv").write_bytes(good[:20])  # a torn header: its token list is incomplete
+    (tmp_path / "alien.kv").write_bytes(b"not a snapshot at all")
+    (tmp_path / "good.kv.tmp123").write_bytes(good[:100])  # an interrupted write
+    again = SnapshotStore(tmp_path)
+    assert set(again.names) == {"good"}
+    assert not (tmp_path / "cut.kv").exists() and not (tmp_path / "alien.kv").exists()
+    again.keep_only(["good"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.kv"]
+
+
+def test_a_snapshot_that_fails_to_load_is_dropped_and_the_prompt_is_read_in_full(tmp_path):
+    api = FakeC()
+    store = SnapshotStore(tmp_path)
+    cache, llama = PromptCache(0, api=api, store=store), FakeLlama()
+    warm_to(store, cache, llama, prompt(1, q=0), "p1")
+    path = tmp_path / "p1.kv"
+    path.write_bytes(path.read_bytes() + b"x")  # the state no longer fits llama.cpp's layout
+    fresh = FakeLlama()
+    assert cache.restore(fresh, prompt(1, 2, q=1)) == 0
+    assert fresh.run(prompt(1, 2, q=1)) == len(prompt(1, 2, q=1))
+    assert "p1" not in store.names and not path.exists()
+
+
+def test_keep_only_drops_the_snapshots_of_passages_no_longer_indexed(tmp_path):
+    api = FakeC()
+    store = SnapshotStore(tmp_path)
+    cache, llama = PromptCache(0, api=api, store=store), FakeLlama()
+    for i in (1, 2, 3):
+        warm_to(store, cache, llama, prompt(i, q=0), f"p{i}")
+    assert store.keep_only(["p1", "p3"]) == 1
+    assert set(store.names) == {"p1", "p3"} and len(store.keys) == 2
+    assert cache.best(prompt(2, q=5))[1] == 40  # only the system prompt is left to share

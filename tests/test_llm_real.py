@@ -144,3 +144,32 @@ def test_prompt_cache_resumes_an_earlier_prompt_with_the_same_answer(real_seeds_
     assert cached.cache is not None and plain.cache is None
     assert cached.cache.hits == 1
     assert cached.cache.reused_tokens > 250  # the 1,500 characters of passage were not read again
+
+
+def test_passages_read_ahead_are_resumed_from_disk_by_another_process(real_seeds_index, tmp_path):
+    """Real llama.cpp: one model reads two passages ahead into a folder; a second model (as a later
+    `qa-bot ask` would) resumes a prompt that starts with one of them, and answers as a plain model."""
+    from qa_bot.llm import LlamaCppModel
+
+    gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
+    text = (ROOT / "seeds" / WSJ).read_text(encoding="utf-8")
+
+    def msgs(passage: str, q: str) -> list[dict]:
+        return [{"role": "system", "content": "Answer from the passage in one sentence."},
+                {"role": "user", "content": f"{passage}\n\nQuestion: {q}"}]
+
+    writer = LlamaCppModel(gguf, "small", 2048, 2)
+    writer.attach_snapshots(tmp_path / "kv")
+    tight = writer.warm([msgs(text[:1500], "")], budget_bytes=1)
+    assert tight is not None and tight["made"] == tight["snapshots"] == 0  # over budget: nothing written
+    report = writer.warm([msgs(text[:1500], ""), msgs(text[1500:3000], "")], budget_bytes=256 << 20)
+    assert report is not None and report["made"] == 2 and len(list((tmp_path / "kv").rglob("*.kv"))) == 2
+    del writer
+
+    reader = LlamaCppModel(gguf, "small", 2048, 2)
+    reader.attach_snapshots(tmp_path / "kv")
+    plain = LlamaCppModel(gguf, "small", 2048, 2)
+    m = msgs(text[1500:3000], "What happened next?")
+    assert "".join(reader.stream(m, max_tokens=24)) == "".join(plain.stream(m, max_tokens=24))
+    assert reader.cache is not None and reader.cache.hits == 1
+    assert reader.cache.reused_tokens > 250  # the passage was read by the writer, not again

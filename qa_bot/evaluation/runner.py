@@ -111,6 +111,9 @@ class Runner:
         elif store.count() == 0:
             raise QaBotError(f"the index {s.index_dir} is empty: run `qa-bot ingest` first")
         bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
+        warm = bot.warm()  # answers are timed as `serve` gives them once it has read the passages ahead
+        if warm is not None:
+            self.echo(f"read {warm['made']} passages ahead in {warm['seconds']} s ({warm['snapshots']} on disk, {warm['mb']} MB)")
         self.targets[key] = Target(s, bot, SourceResolver(s, store))
         return self.targets[key]
 
