@@ -148,6 +148,8 @@ def run_bench(settings: Settings, out: Path, quick: bool = False, echo=print) ->
             bot = build_bot(s_seeds, embedder=embedder, llm=llm)
             warm = bot.warm()  # as `serve` does at start; reported, not timed with the answers
             echo(f"  read ahead: {warm}")
+            if getattr(llm, "cache", None) is not None:
+                llm.cache.hits = llm.cache.reused_tokens = 0  # count the questions' resumes, not the read-ahead's
             raw = raw_llama(resolve_gguf(s.llm_model, Path(s.model_cache)), s.n_ctx, s.threads())
             remaining = t_start + budget - time.monotonic()
             deadline = time.monotonic() + max(30.0, remaining - (60 if quick else 240))

@@ -117,7 +117,7 @@ class Bot:
         if warm is None or self.warm_bytes <= 0:
             return None
         chunks = sorted(self.retriever.store.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
-        prompts = [self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks]
+        prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
         return warm(prompts, self.warm_bytes, stop)
 
     def stream(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .errors import BackendError
@@ -96,7 +97,10 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     audit = JsonlLog(Path(s.data_dir) / "audit.jsonl", int(s.audit_max_mb * 1e6))
     llm = build_llm(s) if llm == "auto" else llm
     if s.warm_passages_mb > 0 and s.focus_chars == 0 and hasattr(llm, "attach_snapshots"):
-        llm.attach_snapshots(Path(s.index_dir) / "kv")  # focused passages depend on the question: no reading ahead
+        try:  # focused passages depend on the question: no reading ahead then
+            llm.attach_snapshots(Path(s.index_dir) / "kv")
+        except OSError as e:  # e.g. a read-only index: answers work, only slower
+            print(f"qa-bot: not reading passages ahead ({e})", file=sys.stderr)
     return Bot(
         retriever, llm, embedder, max_tokens=s.max_tokens, warm_bytes=s.warm_passages_mb << 20,
         support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,

@@ -145,8 +145,11 @@ class SnapshotStore:
     def name_of(prompt: str) -> str:
         return hashlib.sha256(prompt.encode()).hexdigest()[:24]
 
-    def bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.keys.values() if f.exists())
+    def size(self, name: str) -> int:
+        try:
+            return self.keys[self.names[name]].stat().st_size
+        except (KeyError, OSError):
+            return 0
 
     def put(self, name: str, key: tuple[int, ...], state: Any) -> None:
         path = self.folder / f"{name}.kv"

@@ -6,7 +6,7 @@ import json
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -68,24 +68,30 @@ class LlamaCppModel:
                 shutil.rmtree(other, ignore_errors=True)
         return store
 
-    def warm(self, prompts: list[list[dict]], budget_bytes: int, stop: threading.Event | None = None) -> dict | None:
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, stop: threading.Event | None = None) -> dict | None:
         """Reads each prompt once and keeps its KV state on disk, in order, until the budget is spent.
 
         A later prompt that begins the same way (same system prompt, same first passage) resumes from
         the snapshot and reads only what follows. The lock is taken per prompt, so answers interleave.
-        None when no snapshot folder is attached.
+        Snapshots of prompts not given, or past the budget, are deleted (unless `stop` cut the pass
+        short). None when no snapshot folder is attached.
         """
         cache = self.cache
         store = cache.store if cache is not None else None
         if cache is None or store is None:
             return None
-        names = [SnapshotStore.name_of(json.dumps(m, sort_keys=True)) for m in prompts]
-        dropped = store.keep_only(names)
-        used, made, t0 = store.bytes(), 0, time.perf_counter()
-        for name, messages in zip(names, prompts, strict=True):
+        seen: set[str] = set()
+        used = made = 0
+        t0 = time.perf_counter()
+        for messages in prompts:
             if stop is not None and stop.is_set():
                 break
+            name = SnapshotStore.name_of(json.dumps(messages, sort_keys=True))
             if name in store.names:
+                used += store.size(name)
+                if used > budget_bytes:
+                    break
+                seen.add(name)
                 continue
             with self._lock:
                 for _ in self.llama.create_chat_completion(
@@ -96,10 +102,15 @@ class LlamaCppModel:
                 if snap is None:
                     break  # the budget is spent
                 store.put(name, *snap)
-                used += len(snap[1])
-                made += 1
+            seen.add(name)
+            used += len(snap[1])
+            made += 1
+        dropped = 0
+        if stop is None or not stop.is_set():
+            with self._lock:  # answers read the store's keys under this lock
+                dropped = store.keep_only(seen)
         return {"snapshots": len(store.keys), "made": made, "dropped": dropped, "mb": round(used / 2**20, 1),
-                "seconds": round(time.perf_counter() - t0, 2), "wanted": len(prompts)}
+                "seconds": round(time.perf_counter() - t0, 2)}
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:

@@ -159,6 +159,8 @@ def test_quick_bench_writes_every_interface_key(tmp_path):
     assert data["generation"]["model"]
     assert data["generation"]["prompt_cache_asks"] == 4  # the warm-up and 3 questions
     assert isinstance(data["generation"]["prompt_cache_hits"], int)
+    warm = data["generation"]["warm"]  # every seeds passage read ahead before the timed questions
+    assert warm["snapshots"] > 20 and warm["mb"] > 0
     if (Path(__file__).parent.parent / ".venv" / ".installed").is_file():  # `make run` needs an installed checkout
         assert data["startup"]["make_run_ui_ready_s"] > data["startup"]["ui_ready_s"] > 0
     _check_rows({k: data["retrieval"][k] for k in ("1000", "10000", "100000")},

@@ -173,3 +173,6 @@ def test_passages_read_ahead_are_resumed_from_disk_by_another_process(real_seeds
     assert "".join(reader.stream(m, max_tokens=24)) == "".join(plain.stream(m, max_tokens=24))
     assert reader.cache is not None and reader.cache.hits == 1
     assert reader.cache.reused_tokens > 250  # the passage was read by the writer, not again
+    again = reader.warm([msgs(text[:1500], "")], budget_bytes=256 << 20)  # the second passage left the index
+    assert again is not None and (again["made"], again["dropped"], again["snapshots"]) == (0, 1, 1)
+    assert len(list((tmp_path / "kv").rglob("*.kv"))) == 1
