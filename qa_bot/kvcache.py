@@ -8,10 +8,12 @@ save and load (hundreds of MB for a 150k vocabulary); a sequence snapshot holds 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
 import struct
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 MIN_GAIN = 16  # tokens: a shorter head start is not worth a restore
 MAGIC = b"QAKV0001"
+STALE_TMP_S = 300  # a temporary snapshot file this old was left by a process that stopped writing it
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -151,14 +154,20 @@ class SnapshotStore:
         except (KeyError, OSError):
             return 0
 
-    def put(self, name: str, key: tuple[int, ...], state: Any) -> None:
+    def put(self, name: str, key: tuple[int, ...], state: Any) -> bool:
+        """Writes one snapshot; False if the disk refused it (full, read-only, folder removed)."""
         path = self.folder / f"{name}.kv"
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as f:
-            f.write(MAGIC + struct.pack("<I", len(key)) + struct.pack(f"<{len(key)}i", *key))
-            f.write(memoryview(state).cast("B"))
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(MAGIC + struct.pack("<I", len(key)) + struct.pack(f"<{len(key)}i", *key))
+                f.write(memoryview(state).cast("B"))
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return False
         self.keys[key], self.names[name] = path, key
+        return True
 
     def load(self, key: tuple[int, ...]) -> Any:
         """The state stored for `key` as a ctypes buffer, or None if the file is gone or unreadable."""
@@ -184,8 +193,10 @@ class SnapshotStore:
         gone = [k for n, k in self.names.items() if n not in wanted]
         for k in gone:
             self.discard(k)
-        for f in self.folder.glob("*.tmp*"):  # left by an interrupted write
-            f.unlink(missing_ok=True)
+        for f in self.folder.glob("*.tmp*"):  # left by an interrupted write (not one another process is making)
+            with contextlib.suppress(OSError):
+                if time.time() - f.stat().st_mtime > STALE_TMP_S:
+                    f.unlink()
         return len(gone)
 
     @staticmethod

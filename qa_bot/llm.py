@@ -101,7 +101,8 @@ class LlamaCppModel:
                 snap = cache.snapshot(self.llama, budget_bytes - used)
                 if snap is None:
                     break  # the budget is spent
-                store.put(name, *snap)
+                if not store.put(name, *snap):
+                    break  # the disk refused it: answers still work, reading everything
             seen.add(name)
             used += len(snap[1])
             made += 1

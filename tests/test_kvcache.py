@@ -1,5 +1,6 @@
 """The prompt cache's choices (which snapshot, when, what to evict) against a fake llama.cpp."""
 
+import os
 import struct
 
 import numpy as np
@@ -155,12 +156,14 @@ def test_damaged_and_unfinished_snapshot_files_are_never_loaded(tmp_path):
     good = (tmp_path / "good.kv").read_bytes()
     (tmp_path / "cut.kv").write_bytes(good[:20])  # a torn header: its token list is incomplete
     (tmp_path / "alien.kv").write_bytes(b"not a snapshot at all")
-    (tmp_path / "good.kv.tmp123").write_bytes(good[:100])  # an interrupted write
+    (tmp_path / "good.tmp123").write_bytes(good[:100])  # an interrupted write, long ago
+    os.utime(tmp_path / "good.tmp123", (1, 1))
+    (tmp_path / "other.tmp456").write_bytes(good[:100])  # another process writing now: left alone
     again = SnapshotStore(tmp_path)
     assert set(again.names) == {"good"}
     assert not (tmp_path / "cut.kv").exists() and not (tmp_path / "alien.kv").exists()
     again.keep_only(["good"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.kv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good.kv", "other.tmp456"]
 
 
 def test_a_snapshot_that_fails_to_load_is_dropped_and_the_prompt_is_read_in_full(tmp_path):
@@ -185,3 +188,13 @@ def test_keep_only_drops_the_snapshots_of_passages_no_longer_indexed(tmp_path):
     assert store.keep_only(["p1", "p3"]) == 1
     assert set(store.names) == {"p1", "p3"} and len(store.keys) == 2
     assert cache.best(prompt(2, q=5))[1] == 40  # only the system prompt is left to share
+
+
+def test_a_snapshot_the_disk_refuses_is_reported_not_raised(tmp_path):
+    api = FakeC()
+    store = SnapshotStore(tmp_path / "kv")
+    cache, llama = PromptCache(0, api=api, store=store), FakeLlama()
+    llama.run(prompt(1, q=0))
+    (tmp_path / "kv").rmdir()  # e.g. `make clean` while serving
+    assert store.put("p1", *cache.snapshot(llama, 1 << 20)) is False
+    assert store.names == {}
