@@ -107,7 +107,7 @@ class Bot:
                                                question=question, refusal=REFUSAL)},
         ]
 
-    def warm(self, stop: threading.Event | None = None) -> dict | None:
+    def warm(self) -> dict | None:
         """Has the model read every passage ahead, as the first source of a prompt (None if it cannot).
 
         Passages are read in the order documents are (every document's first passage, then the
@@ -118,7 +118,7 @@ class Bot:
             return None
         chunks = sorted(self.retriever.store.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
-        return warm(prompts, self.warm_bytes, stop)
+        return warm(prompts, self.warm_bytes)
 
     def stream(
         self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,

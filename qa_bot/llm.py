@@ -68,13 +68,13 @@ class LlamaCppModel:
                 shutil.rmtree(other, ignore_errors=True)
         return store
 
-    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, stop: threading.Event | None = None) -> dict | None:
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int) -> dict | None:
         """Reads each prompt once and keeps its KV state on disk, in order, until the budget is spent.
 
         A later prompt that begins the same way (same system prompt, same first passage) resumes from
         the snapshot and reads only what follows. The lock is taken per prompt, so answers interleave.
-        Snapshots of prompts not given, or past the budget, are deleted (unless `stop` cut the pass
-        short). None when no snapshot folder is attached.
+        Snapshots of prompts not given, or past the budget, are deleted. None when no snapshot folder
+        is attached.
         """
         cache = self.cache
         store = cache.store if cache is not None else None
@@ -84,8 +84,6 @@ class LlamaCppModel:
         used = made = 0
         t0 = time.perf_counter()
         for messages in prompts:
-            if stop is not None and stop.is_set():
-                break
             name = SnapshotStore.name_of(json.dumps(messages, sort_keys=True))
             if name in store.names:
                 used += store.size(name)
@@ -106,10 +104,8 @@ class LlamaCppModel:
             seen.add(name)
             used += len(snap[1])
             made += 1
-        dropped = 0
-        if stop is None or not stop.is_set():
-            with self._lock:  # answers read the store's keys under this lock
-                dropped = store.keep_only(seen)
+        with self._lock:  # answers read the store's keys under this lock
+            dropped = store.keep_only(seen)
         return {"snapshots": len(store.keys), "made": made, "dropped": dropped, "mb": round(used / 2**20, 1),
                 "seconds": round(time.perf_counter() - t0, 2)}
 
