@@ -6,6 +6,12 @@ import threading
 from collections.abc import Callable
 
 
+def describe(report: dict) -> str:
+    """One line for a `warm()` report, as `serve` and `eval` print it."""
+    return (f"read {report['made']} passages ahead in {report['seconds']} s "
+            f"({report['snapshots']} on disk, {report['mb']} MB)")
+
+
 class BackgroundWarmer:
     """Runs `warm()` on a daemon thread; a request during a pass queues one more pass after it.
 
@@ -45,5 +51,4 @@ class BackgroundWarmer:
                 self._echo(f"reading passages ahead stopped: {type(e).__name__}: {e}")
                 continue
             if self.last and self.last["made"]:
-                w = self.last
-                self._echo(f"read {w['made']} passages ahead in {w['seconds']} s ({w['snapshots']} on disk, {w['mb']} MB)")
+                self._echo(describe(self.last))

@@ -113,7 +113,9 @@ class Runner:
         bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
         warm = bot.warm()  # answers are timed as `serve` gives them once it has read the passages ahead
         if warm is not None:
-            self.echo(f"read {warm['made']} passages ahead in {warm['seconds']} s ({warm['snapshots']} on disk, {warm['mb']} MB)")
+            from ..warm import describe
+
+            self.echo(describe(warm))
         self.targets[key] = Target(s, bot, SourceResolver(s, store))
         return self.targets[key]
 
