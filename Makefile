@@ -40,10 +40,10 @@ test-fast: install
 test: install browser lint
 	$(BIN)/pytest -q -ra --durations=12
 	$(BIN)/qa-bot ingest seeds --index index
-	$(BIN)/qa-bot eval --suite seeds --index index --out eval-out/seeds
+	$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --index index --out eval-out --junit eval-out/junit.xml
 
 eval: index
-	$(BIN)/qa-bot eval --suite seeds --out eval-out/seeds
+	$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --out eval-out --junit eval-out/junit.xml
 
 bench: index
 	$(BIN)/qa-bot bench --out bench-out

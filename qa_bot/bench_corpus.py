@@ -97,7 +97,7 @@ def make_corpus(paragraphs: list[str], embedder, n: int, seed: int = 0, noise: f
     return SyntheticCorpus(chunks, vecs, len(sents), len(by_para))
 
 
-# Used when eval/seeds.jsonl is missing: questions over the two seed articles, with must_include groups.
+# Used when eval/seeds-dev.jsonl and -test are missing: questions over the two seed articles, with must_include groups.
 BUILTIN_SEED_QUESTIONS = [
     {"id": "b1", "question": "When and where did Putin and Zelensky first meet?", "answerable": True,
      "must_include": [["Paris"], ["2019"]]},
@@ -121,11 +121,17 @@ BUILTIN_SEED_QUESTIONS = [
 ]
 
 
+SEED_SUITES = ("seeds-dev.jsonl", "seeds-test.jsonl")
+
+
 def seed_questions(root: Path) -> tuple[list[dict], str]:
-    """Single-turn questions of the seeds suite (eval/seeds.jsonl) if present, else the built-in ones."""
-    path = root / "eval" / "seeds.jsonl"
-    if path.is_file():
-        out = []
+    """Single-turn questions of the seeds suite (eval/seeds-dev.jsonl and -test) if present, else the built-in ones."""
+    out, used = [], []
+    for name in SEED_SUITES:
+        path = root / "eval" / name
+        if not path.is_file():
+            continue
+        used.append(str(path))
         for line in path.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
@@ -133,19 +139,17 @@ def seed_questions(root: Path) -> tuple[list[dict], str]:
             if q.get("conversation") and int(q.get("turn", 1)) > 1:
                 continue  # follow-ups need their earlier turns; the bench asks first turns only
             out.append(q)
-        if out:
-            return out, str(path)
+    if out:
+        return out, " + ".join(used)
     return list(BUILTIN_SEED_QUESTIONS), "built-in seed questions"
 
 
 def is_correct(q: dict, answer: str, refused: bool) -> bool:
-    """must_include: every group matches (any string, case-insensitive); unanswerable: refused."""
-    if not q.get("answerable", True):
-        return refused
-    if refused:
-        return False
-    low = answer.lower()
-    return all(any(s.lower() in low for s in group) for group in q.get("must_include") or [])
+    """The eval's own rule (qa_bot.evaluation.matcher) on a question dict; nothing to check counts as wrong."""
+    from .evaluation.matcher import is_correct as match
+
+    verdict = match(bool(q.get("answerable", True)), refused, answer, q.get("must_include") or [], q.get("answers") or [])
+    return bool(verdict)
 
 
 def fallback_paragraphs(seeds_dir: Path) -> list[str]:

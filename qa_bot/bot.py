@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import anchors as anchor_rules
 from .citations import CitationChecker, extractive, says_cannot_answer
 from .embeddings import Embedder
 from .errors import BackendError, BadQuestionError
@@ -46,12 +47,13 @@ class Bot:
         self, retriever: HybridRetriever, llm: ChatModel | None, embedder: Embedder, *,
         max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
         history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
-        on_answer: Callable[[Answer], None] | None = None,
+        on_answer: Callable[[Answer], None] | None = None, entity_check: bool = True, anchor_check: bool = True,
     ):
         self.retriever = retriever
         self.llm = llm
         self.embedder = embedder
-        self.checker = CitationChecker(embedder, support_threshold)
+        self.checker = CitationChecker(embedder, support_threshold, entity_check=entity_check, anchor_check=anchor_check)
+        self.anchor_check = anchor_check
         self.max_tokens = max_tokens
         self.max_question_chars = max_question_chars
         self.history_turns = history_turns
@@ -137,6 +139,12 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
+        openings, why = self._anchored(standalone, retrieval)
+        if why:  # nothing retrieved is about what the question names: a model would answer from look-alikes
+            ans.fallback = "refusal"
+            ans.notice = (ans.notice + "; " if ans.notice else "") + why
+            yield from self._finish(ans, t0)
+            return
         if self.llm is None:
             self._extractive(ans, standalone, retrieval)
             yield from self._finish(ans, t0)
@@ -162,13 +170,30 @@ class Bot:
         elif says_cannot_answer(text):
             ans.fallback = "refusal"
         else:
-            v = self.checker.verify(text, prompt_order(retrieval))
+            v = self.checker.verify(text, prompt_order(retrieval), standalone, openings)
             ans.removed_sentences = v.removed
+            ans.removed_checks = v.removed_checks
             if v.citations:
                 ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
             else:
                 ans.fallback = "refusal"
         yield from self._finish(ans, t0)
+
+    def _anchored(self, question: str, retrieval: Retrieval) -> tuple[dict[str, str], str]:
+        """(document openings fetched, why no passage can answer or ""): the anchor check before answering.
+
+        A document's opening is fetched only for passages that lack the anchors on their own and title.
+        """
+        anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
+        if not anchors:
+            return {}, ""
+        openings = {s.chunk.doc_id: s.chunk.text for s in retrieval.hits if s.chunk.position == 0}
+        wanted = {s.chunk.doc_id for s in retrieval.hits if s.chunk.doc_id not in openings
+                  and not anchor_rules.qualifies(anchors, (s.chunk.text, s.chunk.title))}
+        if wanted:
+            openings |= {d: c.text for d, c in self.retriever.store.openings(sorted(wanted)).items()}
+        why = anchor_rules.unanswerable(anchors, [anchor_rules.passage_texts(s.chunk, openings) for s in retrieval.hits])
+        return openings, why
 
     def _extractive(self, ans: Answer, question: str, retrieval: Retrieval) -> None:
         v = extractive(question, prompt_order(retrieval), self.embedder)

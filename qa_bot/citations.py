@@ -2,8 +2,9 @@
 
 Support = lexical coverage (share of the claim's content-word stems found in the cited passage) blended
 with embedding similarity (MiniLM cosine between the claim and its best passage sentence). Lexical
-coverage catches invented names and numbers; the embedding term forgives paraphrase. Every number in a
-claim must appear in what it cites. No cross-encoder or NLI model ships inside a PyPI package here.
+coverage catches invented names and numbers; the embedding term forgives paraphrase. Every name, number
+and date in a claim must appear in what it cites (`entities`), and what a claim cites must mention what
+the question is about (`anchors`). No cross-encoder or NLI model ships inside a PyPI package here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import anchors as anchor_rules
+from . import entities as entity_rules
 from .embeddings import Embedder
 from .focus import score_sentences
 from .guard import is_instruction
@@ -48,6 +51,7 @@ class Check:
     score: float
     quote_span: tuple[int, int] | None  # offsets inside the chunk text
     auto: bool = False  # citation attached by code (the model gave none)
+    failed: tuple[str, str] | None = None  # (check, detail) when no passage supports the claim
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Verified:
     citations: list[Citation]
     removed: list[str] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    removed_checks: list[dict[str, str]] = field(default_factory=list)  # {"sentence", "check", "detail"} per removal
 
 
 def says_cannot_answer(text: str) -> bool:
@@ -84,37 +89,65 @@ def parse_claims(answer: str) -> list[Claim]:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder | None, threshold: float = 0.5):
+    """Keeps the answer sentences their cited passages support, re-attributes or removes the others."""
+
+    def __init__(self, embedder: Embedder | None, threshold: float = 0.5, *, entity_check: bool = True,
+                 anchor_check: bool = True):
         self.embedder = embedder
         self.threshold = threshold
+        self.entity_check = entity_check
+        self.anchor_check = anchor_check
 
-    def verify(self, answer: str, sources: list[Scored]) -> Verified:
+    def verify(self, answer: str, sources: list[Scored], question: str = "",
+               openings: dict[str, str] | None = None) -> Verified:
+        """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id."""
         claims = parse_claims(answer)
-        checks = [self._check(c, sources) for c in claims]
+        # a sentence's first word is a name if any of these writes it capitalised mid-sentence
+        known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
+        checks = [self._check(c, sources, known) for c in claims]
+        anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         kept: list[Check] = []
         removed: list[str] = []
+        reasons: list[dict[str, str]] = []
         for ch in checks:
             if ch.source_index is None:
                 if content_stems(ch.claim.text):
                     removed.append(ch.claim.text)
+                    check, detail = ch.failed or ("support", "")
+                    reasons.append({"sentence": ch.claim.text, "check": check, "detail": detail})
+                continue
+            texts = anchor_rules.passage_texts(sources[ch.source_index].chunk, openings or {})
+            if anchors and not anchor_rules.qualifies(anchors, texts):
+                missing = ", ".join(a.text for a in anchor_rules.absent(anchors, texts))
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "anchor",
+                                "detail": f"the cited passage does not mention: {missing}"})
                 continue
             kept.append(ch)
-        return self._assemble(kept, sources, removed, checks)
+        v = self._assemble(kept, sources, removed, checks)
+        v.removed_checks = reasons
+        return v
 
-    def _check(self, claim: Claim, sources: list[Scored]) -> Check:
+    def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset()) -> Check:
         """Best support among the cited passages; if they fail (small models mis-number), among all given."""
         valid = [m - 1 for m in claim.markers if 1 <= m <= len(sources)]
-        best = self._best(claim, sources, valid) if valid else None
+        best = self._best(claim, sources, valid, known, "the cited passage") if valid else None
         if best is None or best.source_index is None:
-            best = self._best(claim, sources, list(range(len(sources))))
+            cited_failure = best.failed if best is not None else None
+            best = self._best(claim, sources, list(range(len(sources))), known, "the closest passage")
             best.auto = True
+            if best.source_index is None and cited_failure is not None:
+                best.failed = cited_failure  # the reason is about what the model cited
         return best
 
-    def _best(self, claim: Claim, sources: list[Scored], candidates: list[int]) -> Check:
+    def _best(self, claim: Claim, sources: list[Scored], candidates: list[int], known: frozenset[str] = frozenset(),
+              where: str = "the cited passage") -> Check:
         stems = set(content_stems(claim.text))
         best = Check(claim, None, 0.0, None)
         if not stems:
             return best
+        ents = entity_rules.entities(claim.text, known) if self.entity_check else []
+        closest: tuple[float, str] = (-1.0, "")  # (support, why it failed gates) of the most alike passage
         sims = self._similarities(claim.text, [sources[i].chunk.text for i in candidates])
         for i, sim_per_sentence in zip(candidates, sims, strict=True):
             chunk = sources[i].chunk
@@ -124,15 +157,30 @@ class CitationChecker:
                 continue
             text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
             lexical = len(stems & set(content_stems(text))) / len(stems)
-            nums_ok = numbers(claim.text) <= numbers(text)
+            gate = self._gate(claim.text, ents, text, chunk.title, where)
             j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf
                                for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
-            score = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j])) if nums_ok else 0.0
+            support = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j]))
+            closest = max(closest, (support, gate))
+            score = 0.0 if gate else support
             if score > best.score:
                 best = Check(claim, i, score, spans[j])
         if best.score < self.threshold:
-            return Check(claim, None, best.score, None)
+            support, gate = closest
+            failed = (("entity" if self.entity_check else "support"), gate) if gate else (
+                "support", f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}")
+            return Check(claim, None, best.score, None, failed=failed)
         return best
+
+    def _gate(self, claim: str, ents: list[entity_rules.Entity], text: str, title: str, where: str) -> str:
+        """Why the passage cannot back the claim whatever its overlap ("" if it can): a name, number or date it lacks.
+
+        The title counts: the model reads it with the passage ("The Wall Street Journal reports...").
+        """
+        if self.entity_check:
+            return entity_rules.describe(entity_rules.missing(ents, entity_rules.haystack(text, title)), where)
+        lacking = numbers(claim) - numbers(text)
+        return f"numbers not in {where}: {', '.join(sorted(lacking))}" if lacking else ""
 
     def _similarities(self, claim: str, chunks: list[str]) -> list[np.ndarray]:
         per_chunk = [[chunk[s:e] for s, e in sentence_spans(chunk)] for chunk in chunks]

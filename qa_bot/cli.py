@@ -26,11 +26,17 @@ def _settings(**overrides):
     try:
         return load_settings(**overrides)
     except ValidationError as e:
-        raise click.ClickException(f"invalid setting: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}") from None
+        raise SetupError(f"invalid setting: {e.errors()[0]['loc'][0]}: {e.errors()[0]['msg']}") from None
+
+
+class SetupError(click.ClickException):
+    """A usage or setup problem: exit status 2 (1 is kept for "ran, and a check failed")."""
+
+    exit_code = 2
 
 
 def _guard(fn):
-    """Domain errors become one-line messages, never tracebacks."""
+    """Domain errors become one-line messages with exit status 2, never tracebacks."""
     import functools
 
     @functools.wraps(fn)
@@ -40,7 +46,7 @@ def _guard(fn):
         try:
             return fn(*a, **kw)
         except QaBotError as e:
-            raise click.ClickException(str(e)) from None
+            raise SetupError(str(e)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -96,11 +102,16 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
 
     if not question.strip():
         raise BadQuestionError("the question is empty")
-    from .factory import build_bot
+    from .errors import EmptyIndexError
     from .schema import Answer
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model, top_k=top_k)
-    bot = build_bot(s)
+    try:
+        bot = _ready_bot(s)
+    except EmptyIndexError as e:
+        if as_json:  # scripts read stdout: a machine-readable error, never a refusal
+            click.echo(json.dumps({"error": {"type": "empty_index", "message": str(e)}}))
+        raise
     live = not as_json and sys.stderr.isatty()
     ans = None
     for ev in bot.stream(question):
@@ -115,6 +126,16 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
         click.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_answer(ans))
+
+
+def _ready_bot(s):
+    """The bot over an index that holds documents (the default one is filled from seeds/ on first use)."""
+    from .factory import build_bot, build_embedder, build_store
+    from .first_run import ensure_index
+
+    embedder, store = build_embedder(s), build_store(s)
+    ensure_index(s, embedder, store)
+    return build_bot(s, embedder=embedder, store=store)
 
 
 def format_answer(ans) -> str:
@@ -133,10 +154,9 @@ def chat(index_dir) -> None:
     """A terminal conversation; follow-ups understand earlier turns."""
     from .bot import Turn
     from .errors import QaBotError
-    from .factory import build_bot
     from .schema import Answer
 
-    bot = build_bot(_settings(index_dir=index_dir))
+    bot = _ready_bot(_settings(index_dir=index_dir))
     history: list[Turn] = []
     click.echo("qa-bot chat: ask about your documents (empty line or Ctrl-D to quit).")
     while True:
@@ -183,13 +203,17 @@ def serve(host, port, index_dir) -> None:
 @click.option("--model", "llm_model", default=None)
 @click.option("--no-gate", is_flag=True, help="Report only; exit 0 even if a gate fails.")
 @click.option("--update-baseline", is_flag=True, help="Write this run's metrics to eval/baseline.json.")
+@click.option("--junit", type=click.Path(path_type=Path), default=None, help="Also write JUnit XML (one test case per question) here.")
 @_guard
-def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no_gate, update_baseline) -> None:
-    """Run eval suites (or any dataset) and gate on thresholds and the baseline."""
+def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no_gate, update_baseline, junit) -> None:
+    """Run eval suites (or any dataset) and gate on thresholds and the baseline.
+
+    Exit status: 0 every gate passed, 1 a gate failed, 2 a usage or setup error.
+    """
     from .evaluation.runner import run_eval
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model)
-    ok = run_eval(s, list(suites), dataset, limit, out, update_baseline=update_baseline, echo=click.echo)
+    ok = run_eval(s, list(suites), dataset, limit, out, update_baseline=update_baseline, echo=click.echo, junit=junit)
     if not ok and not no_gate:
         sys.exit(1)
 

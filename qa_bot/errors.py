@@ -23,3 +23,7 @@ class BadQuestionError(QaBotError):
 
 class BackendError(QaBotError):
     """An LLM or store backend failed or is misconfigured."""
+
+
+class EmptyIndexError(QaBotError):
+    """A question asked of an index with nothing in it: never answered with a refusal."""

@@ -105,4 +105,5 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
         retriever, llm, embedder, max_tokens=s.max_tokens, warm_bytes=s.warm_passages_mb << 20,
         support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,
         history_turns=s.history_turns, focus_chars=s.focus_chars, on_answer=lambda a: audit.append(audit_record(a)),
+        entity_check=s.entity_check, anchor_check=s.anchor_check,
     )

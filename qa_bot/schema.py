@@ -68,6 +68,8 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     removed_sentences: list[str] = field(default_factory=list)
+    # why each was removed: {"sentence", "check": "support" | "entity" | "anchor", "detail"}
+    removed_checks: list[dict[str, str]] = field(default_factory=list)
     notice: str = ""
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer
     raw_answer: str = ""  # the model's text before the citation check
@@ -98,6 +100,7 @@ class Answer:
             "model": self.model,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
             "removed_sentences": self.removed_sentences,
+            "removed_checks": self.removed_checks,
             "notice": self.notice,
             "fallback": self.fallback,
             "raw_answer": self.raw_answer,

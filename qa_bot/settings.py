@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     support_threshold: float = Field(
         0.5, description="Minimum support score (lexical/embedding overlap) for an answer sentence to keep its citation."
     )
+    entity_check: bool = Field(
+        True, description="Remove an answer sentence whose names, numbers or dates its cited passage (or title) "
+        "lacks (e.g. Angela Merkel quoted from a passage without Merkel); off = only its numbers are checked.",
+    )
+    anchor_check: bool = Field(
+        True, description="Refuse without calling the model when no retrieved passage (with its document's title "
+        "and opening) mentions the question's names, quoted terms, years and acronyms; remove a sentence whose "
+        "cited passage does not.",
+    )
     judge_provider: Literal["", "llama_cpp", "openai"] = Field(
         "", description="Optional report-only faithfulness judge for `qa-bot eval` (empty = off; llama_cpp or openai)."
     )

@@ -103,6 +103,14 @@ class ChromaStore:
         got = self.col.get(ids=ids, include=["documents", "metadatas"])
         return {i: _chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
 
+    def openings(self, doc_ids: list[str]) -> dict[str, Chunk]:
+        """Each document's first passage (headline, lede), by document id."""
+        if not doc_ids:
+            return {}
+        got = self.col.get(where={"$and": [{"doc_id": {"$in": doc_ids}}, {"position": 0}]},
+                           include=["documents", "metadatas"])
+        return {m["doc_id"]: _chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)}
+
     def query(self, vector: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         # No count() first: at 100k chunks it costs ~15 ms, more than the query itself (`qa-bot bench`), and
         # chromadb >= 1.5 returns fewer results when k exceeds the collection, and none when it is empty.

@@ -27,6 +27,7 @@ def turn_record(ans: Answer, library: SourceLibrary | None) -> dict:
         "model": ans.model,
         "timings": {k: round(v, 1) for k, v in ans.timings.items()},
         "removed_sentences": list(ans.removed_sentences),
+        "removed_checks": [dict(r) for r in ans.removed_checks],
         "raw_answer": ans.raw_answer,
         "citations": [_citation(c, library) for c in ans.citations],
         "retrieved": [_scored(s, cited, retrieved, full=True) for s in ans.retrieved],
@@ -150,18 +151,32 @@ def why_html(turns: list[dict]) -> str:
         f'<td class="qa-preview">{escape(s["text"])}</td></tr>'
         for i, s in enumerate(rec["candidates"], 1)
     )
-    removed = "".join(f"<li>{escape(r)}</li>" for r in rec["removed_sentences"]) or "<li><em>none</em></li>"
+    removed = "".join(_removed_item(r) for r in _removals(rec)) or "<li><em>none</em></li>"
+    refusal = (f'<p><b>Refused before answering</b>: {escape(rec["notice"])}</p>'
+               if rec.get("fallback") == "refusal" and rec.get("notice") else "")
     t = rec["timings"]
     return (
         f'<div class="qa-why"><p><b>Question as searched</b> (follow-ups are rewritten to stand alone): '
         f'{escape(rec["standalone_question"])}</p>'
         f'<p><b>Model</b>: {escape(rec["model"])} · retrieval {t.get("retrieval_ms", 0):.0f} ms · '
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
-        f'<p><b>Sentences removed by the citation check</b> (not supported by the cited passage):</p><ul>{removed}</ul>'
+        f'{refusal}<p><b>Sentences removed by the citation check</b> (support: too little overlap with the cited '
+        f'passage; entity: a name, number or date it lacks; anchor: it does not mention what the question is '
+        f'about):</p><ul>{removed}</ul>'
         f'<p><b>Candidates</b> (dense = cosine similarity, BM25 = keyword score, fused = reciprocal rank fusion):</p>'
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
         f'<th>passage</th></tr>{rows}</table></div>'
     )
+
+
+def _removals(rec: dict) -> list[dict]:
+    """Removed sentences with their check; turns stored before checks were recorded have the sentence only."""
+    return rec.get("removed_checks") or [{"sentence": r, "check": "", "detail": ""} for r in rec["removed_sentences"]]
+
+
+def _removed_item(r: dict) -> str:
+    why = f' <small class="qa-check">{escape(r["check"])}: {escape(r["detail"])}</small>' if r.get("check") else ""
+    return f"<li>{escape(r['sentence'])}{why}</li>"
 
 
 def debug_html(turns: list[dict]) -> str:

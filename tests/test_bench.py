@@ -126,6 +126,9 @@ def test_correctness_uses_must_include_groups_and_refusals():
     assert not is_correct(q, "They met in Paris [1].", refused=False)
     assert not is_correct(q, "Paris 2019", refused=True)
     assert is_correct({"answerable": False}, "I cannot answer that from the sources.", refused=True)
+    # the eval's own matcher: whole words, and an answerable question with nothing to check is not "correct"
+    assert not is_correct({"answerable": True, "must_include": [["no"]]}, "Putin is now ready [1].", refused=False)
+    assert not is_correct({"answerable": True}, "Anything at all [1].", refused=False)
 
 
 @pytest.mark.slow

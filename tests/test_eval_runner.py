@@ -93,12 +93,15 @@ def test_dataset_run_writes_every_output(seeds_index_fake, tmp_path, eval_dir):
 
     report = (out / "report.md").read_text()
     assert "| correctness |" in report and "No baseline" in report and "## Failures" in report
-    assert "### t3" in report and "## By category" in report
+    assert "#### t3" in report and "## By category" in report and "### Category `name`" not in report
+    t2 = report.index("#### t3")
+    assert "- expected: an answer" in report[t2:]
     assert (out / "metrics.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_a_dataset_never_seen_before(seeds_index_fake, tmp_path, eval_dir):
-    """Foreign field names, no ids, reference only: still runs, and passes the default gates."""
+    """Foreign field names, no ids: still runs; with nothing to check answers by, the correctness gate fails
+    and says why, rather than passing on a metric it could not measure."""
     foreign = [
         {"question": "Where did Putin and Zelensky meet in 2019?", "reference": "Paris", "source_url": "x", "level": 3},
         {"question": "Who is Tatiana Stanovaya?", "doc": WSJ, "meta": {"k": [1, 2]}},
@@ -110,25 +113,46 @@ def test_a_dataset_never_seen_before(seeds_index_fake, tmp_path, eval_dir):
     assert "f1" in rows[0]["eval"] and "hit" in rows[1]["eval"]
     m = json.loads((out / "summary.json").read_text())["metrics"]
     assert m["correctness"] is None and m["citation_validity"] == 1.0
-    assert ok is True and "[other] passed" in log
-
-
-def test_gate_failure_names_the_metric(seeds_index_fake, tmp_path, eval_dir):
-    cfg = (eval_dir / "suites.toml").read_text().replace("max_errors = 0", "max_errors = 0\nmin_correctness = 1.01")
-    (eval_dir / "suites.toml").write_text(cfg)
-    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:2])
     assert ok is False
-    assert "GATE FAILED [tiny] correctness 1 < min 1.01" in log
-    gates = json.loads((out / "summary.json").read_text())["gates"]
-    assert [g["name"] for g in gates if not g["ok"]] == ["correctness"]
+    assert "GATE FAILED [other] correctness: could not be measured (no answerable question carries must_include" in log
+
+    checked = [dict(foreign[0], must_include=[["Paris"]]), dict(foreign[1], must_include=[["Carnegie"]]), foreign[2]]
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=checked, name="checked")
+    gates = {g["name"]: g for g in json.loads((out / "summary.json").read_text())["gates"]}
+    assert {"correctness", "refused_rate", "answered_rate", "independent_support"} <= set(gates)
+
+
+def test_refusal_gate_not_applied_without_unanswerable_questions(seeds_index_fake, tmp_path, eval_dir):
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:1], name="one")
+    gates = {g["name"]: g for g in json.loads((out / "summary.json").read_text())["gates"]}
+    assert gates["refused_rate"]["ok"] and "not applied, no unanswerable questions" in gates["refused_rate"]["detail"]
+    assert ok is True
+
+
+def test_junit_has_a_case_per_question_and_gate(seeds_index_fake, tmp_path, eval_dir):
+    import xml.etree.ElementTree as ET
+
+    junit = tmp_path / "junit.xml"
+    rows = [dict(TINY[0], must_include=[["no such words"]]), *TINY[1:4]]
+    ok, _, _ = run(seeds_index_fake, tmp_path, eval_dir, rows=rows, junit=junit)
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "tiny"
+    cases = suite.findall("testcase")
+    questions = [c for c in cases if not c.get("classname", "").endswith(".gates")]
+    assert [c.get("name", "").split(":")[0] for c in questions] == ["t1", "t2", "c1a", "c1b"]
+    failure = questions[0].find("failure")
+    assert failure is not None and failure.get("message") == "wrong answer"
+    assert "answer:" in (failure.text or "") and 'missing "no such words"' in (failure.text or "")
+    assert "evidence:" not in (failure.text or "")
+    assert any(c.find("failure") is not None for c in cases if c.get("name") == "correctness") or ok
 
 
 def test_baseline_update_then_drop_gate_and_flips(seeds_index_fake, tmp_path, eval_dir):
     ok, _, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:4], update_baseline=True)
     assert ok is True and "baseline written" in log
     baseline = json.loads((eval_dir / "baseline.json").read_text())
-    entry = baseline["suites"]["tiny"]
-    assert entry["model"] == "extractive" and set(entry["questions"]) == {"t1", "t2", "c1a", "c1b"}
+    entry = baseline["suites"]["tiny"]["extractive"]  # one baseline per suite and model
+    assert set(entry["questions"]) == {"t1", "t2", "c1a", "c1b"}
     assert entry["metrics"]["citation_validity"] == 1.0
 
     # pretend the baseline was better: t1 passed there and fails now, and pass_rate was perfect
@@ -147,23 +171,36 @@ def test_baseline_update_then_drop_gate_and_flips(seeds_index_fake, tmp_path, ev
     assert "now failing: t1" in report and f"| pass_rate | {now:.3f} | 1.000 | {now - 1:.3f} |" in report
 
 
-def test_limit_skips_drop_gate_and_baseline_update(seeds_index_fake, tmp_path, eval_dir):
-    (eval_dir / "baseline.json").write_text(json.dumps(
-        {"suites": {"tiny": {"model": "extractive", "metrics": {"pass_rate": 1.0}, "questions": {}}}}))
+def test_limit_compares_the_same_questions_and_never_updates_the_baseline(seeds_index_fake, tmp_path, eval_dir):
+    base = {"suites": {"tiny": {"extractive": {"metrics": {"pass_rate": 0.5}, "questions": {"t1": True, "t2": False}}}}}
+    (eval_dir / "baseline.json").write_text(json.dumps(base))
     ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:4], limit=1, update_baseline=True)
     assert ok is True and "not updating the baseline" in log
     assert json.loads((out / "summary.json").read_text())["metrics"]["questions"] == 1
-    assert "drop gate is skipped" in (out / "report.md").read_text()
+    assert "pass_rate on the baseline's 1 same questions kept 1 -> 1" in (out / "report.md").read_text()
+    # the same id now failing is a drop the gate catches, whatever the suite-wide figures were
+    cfg = (eval_dir / "suites.toml").read_text().replace("[default]\n", "[default]\nnoise_items = 0\n")
+    (eval_dir / "suites.toml").write_text(cfg)
+    rows = [dict(TINY[0], must_include=[["no such words"]]), *TINY[1:4]]
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=rows, limit=1)
+    assert ok is False and "pass_rate on the baseline's 1 same questions dropped 1 -> 0" in log
+
+
+def test_other_model_gets_no_drop_gate_but_says_so(seeds_index_fake, tmp_path, eval_dir):
+    base = {"suites": {"tiny": {"another-model": {"metrics": {"pass_rate": 1.0}, "questions": {"t1": True}}}}}
+    (eval_dir / "baseline.json").write_text(json.dumps(base))
+    ok, out, log = run(seeds_index_fake, tmp_path, eval_dir, rows=TINY[:2])
+    gates = json.loads((out / "summary.json").read_text())["gates"]
+    assert any("no baseline for model extractive" in g["detail"] for g in gates)
 
 
 def test_seeds_suite_ingests_an_empty_index(settings_fake, tmp_path):
-    if not (ROOT / "eval" / "seeds.jsonl").is_file():
-        pytest.skip("eval/seeds.jsonl not written yet")
     lines: list[str] = []
     run_eval(settings_fake, ["seeds"], None, 6, tmp_path / "out", echo=lines.append, eval_dir=ROOT / "eval")
     assert (settings_fake.index_dir / "manifest.json").is_file()
-    assert any("is empty: ingesting" in line for line in lines)
-    assert len((tmp_path / "out" / "results.jsonl").read_text().splitlines()) == 6
+    assert sum("is empty: ingesting" in line for line in lines) == 1  # dev and test share the index
+    for split in ("seeds-dev", "seeds-test"):  # the group runs both halves
+        assert len((tmp_path / "out" / split / "results.jsonl").read_text().splitlines()) == 6
 
 
 def test_unknown_suite_is_an_error(settings_fake, tmp_path, eval_dir):
@@ -191,6 +228,18 @@ def test_cli_eval_on_a_dataset(seeds_index_fake, tmp_path, monkeypatch):
                                     "--index", str(seeds_index_fake.index_dir)])
     assert res.exit_code == 0, res.output
     assert "[cli] passed" in res.output and (out / "summary.json").is_file()
+    # exit status 1: a gate failed; 2: a usage or setup error
+    wrong = write_jsonl(tmp_path / "wrong.jsonl", [dict(TINY[0], must_include=[["no such words"]])])
+    args = ["--out", str(out), "--llm", "extractive", "--index", str(seeds_index_fake.index_dir)]
+    assert CliRunner().invoke(main, ["eval", "--dataset", str(wrong), *args]).exit_code == 1
+    assert CliRunner().invoke(main, ["eval", "--suite", "nope", *args]).exit_code == 2
+
+
+def test_none_metric_gate_fails_with_a_reason():
+    m = {"questions": 3, "answerable": 2, "unanswerable": 1, "correctness": None, "hit_at_k": None}
+    gates = check_gates(m, {"thresholds": {"min_correctness": 0.5, "min_hit_at_k": 0.5}}, None, "m", [], None)
+    bad = {g["name"]: g["detail"] for g in gates if not g["ok"]}
+    assert set(bad) == {"correctness", "hit_at_k"} and "no question names its evidence" in bad["hit_at_k"]
 
 
 @pytest.mark.slow
@@ -217,10 +266,10 @@ def test_drop_tolerance_allows_run_to_run_noise_but_not_a_regression():
     assert drop_tolerance("correctness", m, cfg) == 0.05  # 2/106 is below the tolerance
     assert drop_tolerance("pass_rate", m, {"tolerance": 0.01}) == pytest.approx(2 / 125)
     assert drop_tolerance("refused_rate", m, {"tolerance": 0.05, "noise_items": 0}) == 0.05
-    base = {"model": "m", "metrics": {"refused_rate": 0.6842, "correctness": 0.65}}
-    one_flip = check_gates({**m, "refused_rate": 0.6316, "correctness": 0.65}, cfg, base, "m", None)
+    base = {"metrics": {"refused_rate": 0.6842, "correctness": 0.65}}
+    one_flip = check_gates({**m, "refused_rate": 0.6316, "correctness": 0.65}, cfg, base, "m", [], None)
     assert all(g["ok"] for g in one_flip)
-    three_flips = check_gates({**m, "refused_rate": 0.5263, "correctness": 0.59}, cfg, base, "m", None)
+    three_flips = check_gates({**m, "refused_rate": 0.5263, "correctness": 0.59}, cfg, base, "m", [], None)
     assert {g["name"] for g in three_flips if not g["ok"]} == {"refused_rate", "correctness"}
 
 
@@ -249,3 +298,22 @@ def test_no_judge_by_default(settings_fake):
     from qa_bot.evaluation.runner import Runner
 
     assert Runner(settings_fake, ROOT / "eval", print).judge() is None
+
+
+def test_distractor_split_removes_the_gold_paragraphs_and_keeps_look_alikes(tmp_path):
+    from qa_bot.evaluation.dataset import Item
+    from qa_bot.evaluation.squad2 import distractor_split, write_corpus
+
+    paragraphs = {f"p{i}.txt": f"paragraph {i}" for i in range(6)}
+    items = [Item(id=f"q{i}", question=f"q{i}?", answers=["x"], docs=[f"p{i % 4}.txt"]) for i in range(8)]
+    items.append(Item(id="u", question="u?", answerable=False, docs=["p5.txt"]))
+    removed, corpus = distractor_split(items, paragraphs, 3, removed=True)
+    kept, full = distractor_split(items, paragraphs, 3, removed=False)
+    assert [i.id for i in removed] == [i.id for i in kept] and len(removed) == 3
+    gold = {i.docs[0] for i in kept}
+    assert len(gold) == 3 and not gold & set(corpus) and set(corpus) | gold == set(paragraphs)
+    assert all(not i.answerable and not i.answers and i.category == "gold_removed" for i in removed)
+    assert all(i.answerable and i.category == "gold_present" for i in kept) and full == paragraphs
+    folder = write_corpus(full, tmp_path / "c")
+    write_corpus(corpus, folder)  # the removed paragraphs' files go, so the next ingest drops them
+    assert {p.name for p in folder.glob("*.txt")} == set(corpus)

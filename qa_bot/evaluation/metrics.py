@@ -9,14 +9,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..citations import MARKER, CitationChecker
-from ..schema import Chunk, Citation, Scored
-from ..text import content_stems
+from ..citations import MARKER
+from ..schema import Citation
+from .matcher import mentions
 
 # Metrics where higher is better and that live in [0, 1]: the ones gated against the baseline and charted.
 RATE_METRICS = (
     "correctness", "exact_match", "f1", "contains_gold", "abstention_accuracy", "answered_rate", "refused_rate",
-    "hit_at_k", "recall_at_k", "mrr", "citation_validity", "citation_support", "pass_rate",
+    "hit_at_k", "recall_at_k", "mrr", "citation_validity", "independent_support", "pass_rate",
 )
 # metrics averaged over the answerable questions only (their denominator for the noise allowance)
 ANSWERABLE_METRICS = ("correctness", "exact_match", "f1", "contains_gold", "answered_rate")
@@ -60,15 +60,8 @@ def token_f1(prediction: str, golds: Sequence[str]) -> float:
 
 
 def contains_gold(prediction: str, golds: Sequence[str]) -> bool:
-    """Some gold answer appears (normalised) inside the answer: fair to long, sentence-style answers."""
-    p = f" {normalize_answer(strip_markers(prediction))} "
-    return any(normalize_answer(g) and f" {normalize_answer(g)} " in p for g in golds)
-
-
-def must_include_ok(text: str, groups: Sequence[Sequence[str]]) -> bool:
-    """Every group matches (case-insensitive substring); any alternative of a group will do."""
-    low = strip_markers(text).lower()
-    return all(any(alt.lower() in low for alt in group) for group in groups)
+    """Some gold answer is mentioned in the answer (whole words, the matcher's rule): fair to long answers."""
+    return any(mentions(prediction, g) for g in golds)
 
 
 def abstention_ok(answerable: bool, refused: bool) -> bool:
@@ -151,35 +144,6 @@ def citation_problems(answer: str, refused: bool, citations: Sequence[Citation],
     return problems
 
 
-def citation_support(answer: str, citations: Sequence[Citation], checker: CitationChecker) -> float | None:
-    """Share of the answer's sentences that the quote they cite supports, re-checked independently.
-
-    Uses the bot's own CitationChecker, but against the quoted passage shown to the user rather than the
-    whole chunk, so a citation whose quote does not back its sentence counts as unsupported. Sentences
-    without a marker are unsupported. None when there is nothing to check (a refusal).
-    """
-    if not citations or not answer.strip():
-        return None
-    by_marker = {c.marker: c for c in citations}
-    top = max(by_marker)
-    sources = [
-        Scored(_quote_chunk(by_marker[m]) if m in by_marker else Chunk("", "", "", "", "", 0, 0, 0), 0.0)
-        for m in range(1, top + 1)
-    ]
-    checks = [ch for ch in checker.verify(answer, sources).checks if _has_content(ch.claim.text)]
-    if not checks:
-        return None
-    return sum(1 for ch in checks if ch.source_index is not None and not ch.auto) / len(checks)
-
-
-def _quote_chunk(c: Citation) -> Chunk:
-    return Chunk(c.chunk_id or f"q{c.marker}", "", c.source, c.title, c.quote, c.start, c.end, 0)
-
-
-def _has_content(text: str) -> bool:
-    return bool(content_stems(text))
-
-
 # --- aggregation
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -201,6 +165,7 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
     m: dict[str, float | int | None] = {
         "questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
         "errors": sum(1 for r in rows if r.get("error")),
+        "answers": sum(1 for r in rows if r.get("refused") is False),  # the answers support is averaged over
         "correctness": _mean(vals("correct", lambda r: r["answerable"])),
         "exact_match": _mean(vals("em", lambda r: r["answerable"])),
         "f1": _mean(vals("f1", lambda r: r["answerable"])),
@@ -210,7 +175,7 @@ def aggregate(rows: Sequence[dict]) -> dict[str, float | int | None]:
         "refused_rate": _mean([float(r["refused"] is True) for r in unanswerable]),
         "hit_at_k": _mean(vals("hit")), "recall_at_k": _mean(vals("recall")), "mrr": _mean(vals("rr")),
         "citation_validity": _mean(vals("citations_valid")),
-        "citation_support": _mean(vals("support")),
+        "independent_support": _mean(vals("support")),
         "pass_rate": _mean(vals("passed")),
     }
     for key in LATENCIES:

@@ -69,10 +69,27 @@ def why_failed(flags: dict) -> str:
     if not flags.get("abstain_ok"):
         reasons.append("answered an unanswerable question" if not flags["answerable"] else "refused an answerable question")
     if flags.get("correct") is False and flags.get("refused") is False:
-        reasons.append("missing expected content")
+        reasons.append("wrong answer")
     if flags.get("citations_valid") is False:
         reasons.append("invalid citations: " + "; ".join(flags.get("citation_problems", [])))
     return ", ".join(reasons) or "failed"
+
+
+def expected(row: dict) -> str:
+    """What the question expected, in words: a refusal, the must_include groups it missed, the reference."""
+    g = row.get("gold", {})
+    if not g.get("answerable", True):
+        return "a refusal (the sources do not answer this)"
+    parts = []
+    if missing := row["eval"].get("missing"):
+        parts.append("missing " + "; ".join(" or ".join(f'"{a}"' for a in grp) for grp in missing))
+    elif g.get("must_include"):
+        parts.append("must mention " + "; ".join(" or ".join(f'"{a}"' for a in grp) for grp in g["must_include"]))
+    elif g.get("answers"):
+        parts.append("one of " + ", ".join(f'"{a}"' for a in g["answers"]))
+    if g.get("reference"):
+        parts.append(f"reference: {g['reference']}")
+    return " | ".join(parts) or "an answer"
 
 
 def _answer_block(r: dict) -> list[str]:
@@ -80,7 +97,24 @@ def _answer_block(r: dict) -> list[str]:
     out.append(f"- answer: {r.get('answer', '') or '(none)'}")
     for c in r.get("citations", []):
         out.append(f"  - [{c['marker']}] {c['source']} {c['start']}-{c['end']}: \"{c['quote']}\"")
+    out.append(f"- expected: {expected(r)}")
+    out += [f"- evidence: \"{e}\"" for e in r.get("gold", {}).get("evidence", [])]
+    out += [f"- unsupported: {u['sentence']} ({u['reason']})" for u in r["eval"].get("unsupported", [])]
     return [*out, ""]
+
+
+def failures_by_category(rows: list[dict]) -> list[str]:
+    """Every failed question, grouped by category, with what was said, expected and the evidence."""
+    failures = [r for r in rows if not r["eval"]["passed"]]
+    out = [f"## Failures ({len(failures)})", ""]
+    groups: dict[str, list[dict]] = {}
+    for r in failures:
+        groups.setdefault(r.get("category") or "uncategorised", []).append(r)
+    for cat in sorted(groups):
+        out += [f"### Category `{cat}` ({len(groups[cat])})", ""]
+        for r in groups[cat]:
+            out += ["#" + line if line.startswith("### ") else line for line in _answer_block(r)]
+    return out
 
 
 def render_report(summary: dict, rows: list[dict], base: dict | None, gates: list[dict]) -> str:
@@ -92,11 +126,9 @@ def render_report(summary: dict, rows: list[dict], base: dict | None, gates: lis
         f"{summary['seconds']:.1f} s.", "",
     ]
     if summary.get("limit") is not None:
-        head += [f"Limited to {summary['limit']} questions: the baseline drop gate is skipped.", ""]
+        head += [f"Limited to {summary['limit']} questions: compared with the baseline's results for the same ids.", ""]
     if base is None:
-        head += ["No baseline for this suite (eval/baseline.json): no drop gate, no flips.", ""]
-    elif base.get("model") != summary["model"]:
-        head += [f"Baseline model `{base.get('model')}` differs from this run's: drop gate skipped.", ""]
+        head += [f"No baseline for this suite and model `{summary['model']}` (eval/baseline.json): no drop gate, no flips.", ""]
     head += ["## Metrics", "", metrics_table(m, base["metrics"] if base else None), ""]
     head += [f"Tokens/s counts {summary['token_unit']}.", ""] if m.get("tokens_per_s") else []
     head += ["## Gates", ""] + [f"- {'ok  ' if g['ok'] else 'FAIL'} {g['detail']}" for g in gates] + [""]
@@ -106,10 +138,7 @@ def render_report(summary: dict, rows: list[dict], base: dict | None, gates: lis
         head += [f"- now failing: {r['id']}: {r['question']}" for r in broken]
         head += [f"- now passing: {r['id']}: {r['question']}" for r in fixed] + [""]
     head += by_category(rows)
-    failures = [r for r in rows if not r["eval"]["passed"]]
-    head += [f"## Failures ({len(failures)})", ""]
-    for r in failures:
-        head += _answer_block(r)
+    head += failures_by_category(rows)
     return "\n".join(head).rstrip() + "\n"
 
 

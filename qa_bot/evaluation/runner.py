@@ -17,6 +17,7 @@ from ..bot import Bot
 from ..errors import IndexMismatchError, QaBotError
 from ..settings import Settings
 from .dataset import Item, episodes, limit_episodes, load_dataset
+from .junit import write_junit
 from .metrics import ANSWERABLE_METRICS, RATE_METRICS, aggregate
 from .report import metrics_table, plot, render_report
 from .scoring import SourceResolver, ask_episode, score
@@ -108,8 +109,10 @@ class Runner:
             except IndexMismatchError:  # a cache index built with other settings: ours to rebuild
                 report = ing.run([corpus], rebuild=True, progress=sys.stderr.isatty())
             self.echo(report.summary())
-        elif store.count() == 0:
-            raise QaBotError(f"the index {s.index_dir} is empty: run `qa-bot ingest` first")
+        else:
+            from ..first_run import ensure_index
+
+            ensure_index(s, embedder, store, echo=self.echo)
         bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
         warm = bot.warm()  # answers are timed as `serve` gives them once it has read the passages ahead
         if warm is not None:
@@ -122,38 +125,36 @@ class Runner:
 
 def run_eval(
     settings: Settings, suites: list[str], dataset: Path | None, limit: int | None, out: Path,
-    update_baseline: bool = False, echo: Echo = print, eval_dir: Path | None = None,
+    update_baseline: bool = False, echo: Echo = print, eval_dir: Path | None = None, junit: Path | None = None,
 ) -> bool:
     """Run each suite (default: seeds) and the dataset; True when every gate passed."""
     eval_dir = eval_dir or find_eval_dir()
     cfg = load_config(eval_dir)
-    names = list(dict.fromkeys(suites)) or ([] if dataset else ["seeds"])
-    for n in names:
-        if n not in cfg or n == "default":
-            known = ", ".join(k for k in cfg if k != "default") or "none"
-            raise QaBotError(f"unknown suite '{n}' (suites in {eval_dir / 'suites.toml'}: {known})")
+    names = expand_suites(cfg, list(suites) or ([] if dataset else ["seeds"]), eval_dir)
     baseline_path = eval_dir / "baseline.json"
     baseline = load_baseline(baseline_path)
     runs: list[tuple[str, dict, Path | None]] = [(n, suite_config(cfg, n), None) for n in names]
     if dataset is not None:
         runs.append((Path(dataset).stem, suite_config(cfg, None), Path(dataset)))
     runner = Runner(settings, eval_dir, echo)
-    ok, summaries = True, {}
+    ok, summaries, all_rows = True, {}, {}
     for name, scfg, path in runs:
         folder = Path(out) if len(runs) == 1 else Path(out) / name
-        base = baseline.get("suites", {}).get(name)
-        result = run_suite(runner, name, scfg, path, limit, folder, base)
+        result = run_suite(runner, name, scfg, path, limit, folder, baseline.get("suites", {}).get(name, {}))
         if result is None:
             continue
-        summaries[name], rows = result
+        summaries[name], all_rows[name] = result
         ok = ok and summaries[name]["passed"]
         if update_baseline:
-            baseline.setdefault("suites", {})[name] = {
-                "model": summaries[name]["model"], "metrics": summaries[name]["metrics"],
-                "questions": {r["id"]: bool(r["eval"]["passed"]) for r in rows},
+            baseline.setdefault("suites", {}).setdefault(name, {})[summaries[name]["model"]] = {
+                "metrics": summaries[name]["metrics"],
+                "questions": {r["id"]: bool(r["eval"]["passed"]) for r in all_rows[name]},
             }
     if len(summaries) > 1:
         (Path(out) / "summary.json").write_text(json.dumps({"suites": summaries}, indent=2), encoding="utf-8")
+    if junit is not None:
+        write_junit(junit, summaries, all_rows)
+        echo(f"JUnit XML: {junit}")
     if update_baseline and summaries:
         if limit is not None:
             echo("not updating the baseline from a --limit run")
@@ -163,8 +164,19 @@ def run_eval(
     return ok
 
 
+def expand_suites(cfg: dict, names: list[str], eval_dir: Path) -> list[str]:
+    """Suite names with groups (`suites = [...]`, e.g. seeds = dev + test) replaced by their members."""
+    out: list[str] = []
+    for n in names:
+        if n not in cfg or n == "default":
+            known = ", ".join(k for k in cfg if k != "default") or "none"
+            raise QaBotError(f"unknown suite '{n}' (suites in {eval_dir / 'suites.toml'}: {known})")
+        out += expand_suites(cfg, list(cfg[n]["suites"]), eval_dir) if "suites" in cfg[n] else [n]
+    return list(dict.fromkeys(out))
+
+
 def load_baseline(path: Path) -> dict:
-    """eval/baseline.json: {"suites": {name: {"model", "metrics", "questions": {id: passed}}}}; {} when absent."""
+    """eval/baseline.json: {"suites": {name: {model: {"metrics", "questions": {id: passed}}}}}; {} when absent."""
     if not path.is_file():
         return {}
     try:
@@ -177,15 +189,20 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
     """The suite's questions and the index they run against (building it when the suite owns one)."""
     s, root = runner.settings, runner.eval_dir.parent
     if cfg.get("benchmark"):
-        from .squad2 import load_squad2, write_corpus
+        from .squad2 import distractor_split, load_squad2, write_corpus
 
         folder = Path(s.benchmarks) / cfg["benchmark"]
         if not folder.is_dir():
             runner.echo(f"[{name}] skipped: benchmark data {folder} not found (set QA_BOT_BENCHMARKS)")
             return None
         items, paragraphs = load_squad2(folder)
-        cache = write_corpus(paragraphs, Path(s.data_dir) / f"{name}-corpus")
-        sub = s.model_copy(update={"index_dir": Path(s.data_dir) / f"{name}-index"})
+        corpus_name = cfg["benchmark"]
+        if cfg.get("distractor"):  # look-alikes: the picked questions' gold paragraphs removed, or kept
+            removed = cfg["distractor"] == "removed"
+            items, paragraphs = distractor_split(items, paragraphs, int(cfg.get("questions", 12)), removed)
+            corpus_name = f"{corpus_name}-distractor" if removed else corpus_name
+        cache = write_corpus(paragraphs, Path(s.data_dir) / f"{corpus_name}-corpus")
+        sub = s.model_copy(update={"index_dir": Path(s.data_dir) / f"{corpus_name}-index"})
         return items, runner.target(sub, cache)
     if path is None:
         if not cfg.get("dataset"):
@@ -198,13 +215,15 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
 
 
 def run_suite(
-    runner: Runner, name: str, cfg: dict, path: Path | None, limit: int | None, out: Path, base: dict | None
+    runner: Runner, name: str, cfg: dict, path: Path | None, limit: int | None, out: Path, bases: dict
 ) -> tuple[dict, list[dict]] | None:
+    """One suite: ask, score, write outputs, gate against thresholds and this model's baseline."""
     echo = runner.echo
     prepared = prepare(runner, name, cfg, path)
     if prepared is None:
         return None
     items, target = prepared
+    base = bases.get(target.bot.model_name)
     eps = limit_episodes(episodes(items), limit)
     total = sum(len(e) for e in eps)
     echo(f"[{name}] {total} questions against {target.settings.index_dir} with {target.bot.model_name}")
@@ -214,7 +233,7 @@ def run_suite(
     judge = runner.judge()
     for ep in eps:
         for item, run in ask_episode(target.bot, ep):
-            row = score(item, run, target.resolver, target.bot)
+            row = score(item, run, target.resolver)
             if judge is not None and run.answer is not None:
                 row["eval"]["judge"] = judge(run.answer)
             rows.append(row)
@@ -231,7 +250,7 @@ def run_suite(
         "seconds": round(seconds, 2), "token_unit": "model tokens" if count else "generated text pieces",
         "metrics": metrics,
     }
-    gates = check_gates(metrics, cfg, base, target.bot.model_name, limit)
+    gates = check_gates(metrics, cfg, base, target.bot.model_name, rows, limit)
     summary["gates"], summary["passed"] = gates, all(g["ok"] for g in gates)
     write_outputs(out, summary, rows, base, gates)
     echo(metrics_table(metrics, base["metrics"] if base else None))
@@ -242,8 +261,18 @@ def run_suite(
     return summary, rows
 
 
-def check_gates(metrics: dict, cfg: dict, base: dict | None, model: str, limit: int | None) -> list[dict]:
-    """Thresholds (`min_<metric>` / `max_<metric>`) and drops beyond `tolerance` from the baseline."""
+# the questions a rate metric is averaged over: with none of them it does not apply
+_DENOMINATOR = {"refused_rate": "unanswerable", "independent_support": "answers",
+                **{m: "answerable" for m in ANSWERABLE_METRICS}}
+
+
+def check_gates(metrics: dict, cfg: dict, base: dict | None, model: str, rows: list[dict], limit: int | None) -> list[dict]:
+    """Thresholds (`min_<metric>` / `max_<metric>`) and drops beyond `tolerance` from the baseline.
+
+    A gated metric that could not be measured fails, unless the dataset has none of the questions it is
+    averaged over (a refusal rate on a file without unanswerable questions). Under `--limit` the run is
+    compared with the baseline's own results for the same question ids.
+    """
     gates = []
     for key, bound in cfg.get("thresholds", {}).items():
         kind, _, metric = key.partition("_")
@@ -251,12 +280,21 @@ def check_gates(metrics: dict, cfg: dict, base: dict | None, model: str, limit: 
             raise QaBotError(f"suites.toml: unknown threshold '{key}' (use min_<metric> or max_<metric>)")
         value = metrics[metric]
         if value is None:
-            gates.append({"name": metric, "ok": True, "detail": f"{metric}: n/a (nothing to measure), {key} not applied"})
+            need = _DENOMINATOR.get(metric)
+            if need and not metrics.get(need):
+                gates.append({"name": metric, "ok": True, "detail": f"{metric}: not applied, no {need}"
+                              + ("" if need == "answers" else " questions")})
+            else:
+                gates.append({"name": metric, "ok": False,
+                              "detail": f"{metric}: could not be measured ({_why_none(metric)}), {key} {bound:g} not met"})
             continue
         ok = value >= bound if kind == "min" else value <= bound
         sign = (">=" if ok else "<") if kind == "min" else ("<=" if ok else ">")
         gates.append({"name": metric, "ok": ok, "detail": f"{metric} {value:g} {sign} {kind} {bound:g}"})
-    if base and limit is None and base.get("model") == model:
+    if base is None:
+        gates.append({"name": "baseline", "ok": True,
+                      "detail": f"no baseline for model {model} (record one with --update-baseline): drops not gated"})
+    elif limit is None:
         for metric in RATE_METRICS:
             old, new = base.get("metrics", {}).get(metric), metrics.get(metric)
             if old is None or new is None:
@@ -265,7 +303,32 @@ def check_gates(metrics: dict, cfg: dict, base: dict | None, model: str, limit: 
             ok = new >= old - tol - 1e-9
             gates.append({"name": metric, "ok": ok,
                           "detail": f"{metric} {'dropped' if new < old else 'kept'} {old:g} -> {new:g} (tolerance {tol:.3g})"})
+    else:
+        gates.append(same_questions_gate(rows, base.get("questions", {}), cfg))
     return gates
+
+
+def _why_none(metric: str) -> str:
+    if metric in ("correctness", "contains_gold", "exact_match", "f1"):
+        return "no answerable question carries must_include or answers"
+    if metric in ("hit_at_k", "recall_at_k", "mrr"):
+        return "no question names its evidence or doc"
+    if metric == "independent_support":
+        return "no answer had a sentence to check"
+    return "no question to average over"
+
+
+def same_questions_gate(rows: list[dict], base_questions: dict[str, bool], cfg: dict) -> dict:
+    """Pass rate of a --limit run against the baseline's results for the same question ids."""
+    common = [r for r in rows if r["id"] in base_questions]
+    if not common:
+        return {"name": "pass_rate", "ok": False, "detail": "no question of this run is in the baseline: nothing to compare"}
+    old = sum(base_questions[r["id"]] for r in common) / len(common)
+    new = sum(bool(r["eval"]["passed"]) for r in common) / len(common)
+    tol = max(float(cfg.get("tolerance", 0.05)), float(cfg.get("noise_items", 2)) / len(common))
+    ok = new >= old - tol - 1e-9
+    return {"name": "pass_rate", "ok": ok, "detail": f"pass_rate on the baseline's {len(common)} same questions "
+            f"{'dropped' if new < old else 'kept'} {old:.3g} -> {new:.3g} (tolerance {tol:.3g})"}
 
 
 def drop_tolerance(metric: str, metrics: dict, cfg: dict) -> float:

@@ -15,6 +15,8 @@ from ..schema import Answer, Citation
 from ..settings import Settings
 from . import metrics as M
 from .dataset import Item
+from .matcher import is_correct, missing_groups
+from .support import support
 
 
 class SourceResolver:
@@ -41,6 +43,11 @@ class SourceResolver:
             except BadFileError:
                 self.cache[key] = None
         return self.cache[key]
+
+    def passage(self, c: Citation) -> str | None:
+        """The whole passage a citation was taken from (its quote when the chunk is gone)."""
+        chunk = self.store.get([c.chunk_id]).get(c.chunk_id) if c.chunk_id else None
+        return chunk.text if chunk is not None else c.quote
 
     def __call__(self, c: Citation) -> tuple[str, int] | None:
         texts = [t for t in (self._file_text(k) for k in self.paths.get(c.source, [])) if t is not None]
@@ -86,23 +93,28 @@ def ask_episode(bot, episode: list[Item]) -> Iterator[tuple[Item, Run]]:
         history.append(Turn(ans.standalone_question, ans.answer))
 
 
-def score(item: Item, run: Run, resolver: SourceResolver, bot) -> dict:
+def gold(item: Item) -> dict:
+    """What the question expected, carried in the results row for the report and JUnit."""
+    return {"answerable": item.answerable, "reference": item.reference, "must_include": item.must_include,
+            "answers": item.answers[:5], "evidence": item.evidence, "docs": item.docs}
+
+
+def score(item: Item, run: Run, resolver: SourceResolver) -> dict:
     """The results row: the answer object, its id, and an `eval` object of per-question flags."""
     flags: dict = {"answerable": item.answerable, "refused": None, "error": run.error or None}
     if run.answer is None:
         flags.update(abstain_ok=False, correct=False if item.answerable else None, citations_valid=False,
                      citation_problems=[], passed=False)
         return {"id": item.id, "question": item.question, "answer": "", "citations": [], "category": item.category,
-                "eval": flags}
+                "gold": gold(item), "eval": flags}
     a = run.answer
     flags["refused"] = a.refused
     flags["abstain_ok"] = M.abstention_ok(item.answerable, a.refused)
     golds = item.golds
     if item.answerable:
-        if item.must_include:
-            flags["correct"] = not a.refused and M.must_include_ok(a.answer, item.must_include)
-        elif item.answers:
-            flags["correct"] = not a.refused and M.contains_gold(a.answer, item.answers)
+        flags["correct"] = is_correct(True, a.refused, a.answer, item.must_include, item.answers)
+        if item.must_include and not a.refused:
+            flags["missing"] = missing_groups(a.answer, item.must_include)
         if golds:
             flags["em"] = 0.0 if a.refused else M.exact_match(a.answer, golds)
             flags["f1"] = 0.0 if a.refused else round(M.token_f1(a.answer, golds), 4)
@@ -112,7 +124,10 @@ def score(item: Item, run: Run, resolver: SourceResolver, bot) -> dict:
     problems = M.citation_problems(a.answer, a.refused, a.citations, resolver)
     flags["citations_valid"], flags["citation_problems"] = not problems, problems
     if not a.refused:
-        flags["support"] = M.citation_support(a.answer, a.citations, bot.checker)
+        verdicts = support(a.answer, a.citations, resolver.passage)
+        if verdicts:
+            flags["support"] = round(sum(v.supported for v in verdicts) / len(verdicts), 4)
+            flags["unsupported"] = [{"sentence": v.sentence, "reason": v.reason} for v in verdicts if not v.supported]
     flags.update({k: round(a.timings[k], 1) for k in M.LATENCIES if k in a.timings})
     if run.tokens:
         flags["tokens"], flags["gen_ms"] = run.tokens, round(run.gen_ms, 1)
@@ -122,5 +137,6 @@ def score(item: Item, run: Run, resolver: SourceResolver, bot) -> dict:
         row["conversation"], row["turn"] = item.conversation, item.turn
     if item.category is not None:
         row["category"] = item.category
+    row["gold"] = gold(item)
     row["eval"] = flags
     return row

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from .dataset import DatasetError, Item
@@ -37,9 +38,33 @@ def load_squad2(folder: Path) -> tuple[list[Item], dict[str, str]]:
     return items, paragraphs
 
 
+def distractor_split(items: list[Item], paragraphs: dict[str, str], n: int, removed: bool
+                     ) -> tuple[list[Item], dict[str, str]]:
+    """Look-alike questions: `n` answerable questions (a fixed pick, one per paragraph) and the corpus.
+
+    removed=True: their gold paragraphs are left out of the corpus while every other paragraph stays in
+    as a look-alike, so the right answer is a refusal (the items become unanswerable). removed=False:
+    the same questions against the whole corpus, to be answered right.
+    """
+    picked: list[Item] = []
+    seen: set[str] = set()
+    for it in sorted((i for i in items if i.answerable), key=lambda i: hashlib.sha1(i.id.encode()).hexdigest()):
+        if it.docs[0] not in seen and len(picked) < n:
+            seen.add(it.docs[0])
+            picked.append(it)
+    if not removed:
+        return [replace(it, category="gold_present") for it in picked], paragraphs
+    kept = {name: text for name, text in paragraphs.items() if name not in seen}
+    return [replace(it, answerable=False, answers=[], docs=[], category="gold_removed") for it in picked], kept
+
+
 def write_corpus(paragraphs: dict[str, str], folder: Path) -> Path:
-    """One UTF-8 file per paragraph, written only when missing (newline='' keeps the text byte-exact)."""
+    """One UTF-8 file per paragraph, written only when missing (newline='' keeps the text byte-exact);
+    files of paragraphs no longer in the corpus are deleted, so the next ingest drops them."""
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.txt"):
+        if old.name not in paragraphs:
+            old.unlink()
     for name, text in paragraphs.items():
         path = folder / name
         if not path.is_file():
