@@ -11,6 +11,8 @@ from pathlib import Path
 
 from . import anchors as anchor_rules
 from .citations import CitationChecker, extractive, says_cannot_answer
+from .documents import DocumentLibrary, Plan
+from .documents import plan as plan_context
 from .embeddings import Embedder
 from .errors import BackendError, BadQuestionError
 from .focus import focus
@@ -34,6 +36,20 @@ def prompt_order(retrieval: Retrieval) -> list[Scored]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# questions whose answer needs several sentences: they get twice the tokens in document mode
+_WIDE = re.compile(r"\b(summar|overview|main points|key (points|takeaways)|compare|comparison|differ|both articles|"
+                   r"each article|the two articles|what is (the|this) .{0,40}(article|document|piece) about)", re.IGNORECASE)
+_MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+
+
+def _per_passage(answer: str, numbers: dict[int, list[int]]) -> str:
+    """Document markers as the markers of that document's passages: "[2]" -> "[16, 17, ...]"."""
+
+    def swap(m: re.Match) -> str:
+        ns = [int(n) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        return "[" + ", ".join(str(i) for n in ns for i in numbers.get(n, [n + 10_000])) + "]"
+
+    return _MARKERS.sub(swap, answer)
 
 
 @dataclass
@@ -48,12 +64,15 @@ class Bot:
         max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
         history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
         on_answer: Callable[[Answer], None] | None = None, entity_check: bool = True, anchor_check: bool = True,
+        library: DocumentLibrary | None = None, context_tokens: int = 0,
     ):
         self.retriever = retriever
         self.llm = llm
         self.embedder = embedder
         self.checker = CitationChecker(embedder, support_threshold, entity_check=entity_check, anchor_check=anchor_check)
         self.anchor_check = anchor_check
+        self.library, self.context_tokens = library, context_tokens
+        self._units: tuple[str, list[Scored], dict[int, list[int]]] | None = None
         self.max_tokens = max_tokens
         self.max_question_chars = max_question_chars
         self.history_turns = history_turns
@@ -102,25 +121,69 @@ class Bot:
         return [{"number": i + 1, "title": s.chunk.title, "text": redact(t)}
                 for i, (s, t) in enumerate(zip(hits, texts, strict=True))]
 
-    def messages(self, question: str, retrieval: Retrieval) -> list[dict]:
+    def messages(self, question: str, retrieval: Retrieval, plan: Plan | None = None) -> list[dict]:
+        """The chat the model reads: retrieved passages, or every document whole when the plan says so."""
+        if plan is not None and plan.mode == "documents":
+            sources = [{"number": i + 1, "title": d.title, "text": redact(d.text)} for i, d in enumerate(plan.documents)]
+            system = render("system_documents", self.prompts_dir, refusal=REFUSAL)
+        else:
+            sources, system = self.sources_for_prompt(retrieval, question), render("system", self.prompts_dir, refusal=REFUSAL)
         return [
-            {"role": "system", "content": render("system", self.prompts_dir, refusal=REFUSAL)},
-            {"role": "user", "content": render("answer", self.prompts_dir, sources=self.sources_for_prompt(retrieval, question),
-                                               question=question, refusal=REFUSAL)},
+            {"role": "system", "content": system},
+            {"role": "user", "content": render("answer", self.prompts_dir, sources=sources, question=question, refusal=REFUSAL)},
         ]
 
+    def plan(self) -> Plan:
+        """Whole documents when the corpus fits `context_tokens` and their prefix has been read; else passages."""
+        p = plan_context(self.library, self.context_tokens)
+        if p.mode == "documents" and self.llm is not None and not self.llm.prefix_ready(self.messages("", Retrieval([]), p)):
+            return Plan("passages", why="the documents are not read ahead yet: passages until they are", pending=True)
+        return p
+
+    def read_documents_ahead(self) -> dict | None:
+        """Reads the whole-document prefix once (None when the corpus is answered from passages or it is ready)."""
+        p = plan_context(self.library, self.context_tokens)
+        if p.mode != "documents" or self.llm is None or self.warm_bytes <= 0:
+            return None
+        prompt = self.messages("", Retrieval([]), p)
+        if self.llm.prefix_ready(prompt):
+            return None
+        return self.llm.warm([prompt], self.warm_bytes, prune=False)
+
     def warm(self) -> dict | None:
-        """Has the model read every passage ahead, as the first source of a prompt (None if it cannot).
+        """Has the model read ahead what questions will start with (None if it cannot): the whole-document
+        prefix when the corpus fits, else every passage as the first source of a prompt.
 
         Passages are read in the order documents are (every document's first passage, then the
         second...), since reading order puts a document's opening first in most prompts.
         """
-        warm = getattr(self.llm, "warm", None)
-        if warm is None or self.warm_bytes <= 0:
+        if self.llm is None or self.warm_bytes <= 0:
             return None
+        p = plan_context(self.library, self.context_tokens)
+        if p.mode == "documents":
+            report = self.llm.warm([self.messages("", Retrieval([]), p)], self.warm_bytes)
+            return None if report is None else {**report, "what": "documents"}
         chunks = sorted(self.retriever.store.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
-        return warm(prompts, self.warm_bytes)
+        return self.llm.warm(prompts, self.warm_bytes)
+
+    def document_units(self, plan: Plan) -> tuple[list[Scored], dict[int, list[int]]]:
+        """The indexed passages of the planned documents, in order, and document number -> their 1-based
+        positions: a sentence citing a whole document is checked against its passages, so a name must
+        stand in the same passage as the claim, and the quote is that passage's sentence."""
+        key = "|".join(d.doc_id for d in plan.documents) + f"#{self.retriever.store.count()}"
+        if self._units is None or self._units[0] != key:
+            by_doc: dict[str, list] = {}
+            for c in self.retriever.store.all_chunks():
+                by_doc.setdefault(c.doc_id, []).append(c)
+            units: list[Scored] = []
+            numbers: dict[int, list[int]] = {}
+            for n, d in enumerate(plan.documents, 1):
+                for c in sorted(by_doc.get(d.doc_id, []), key=lambda c: c.position):
+                    units.append(Scored(c, 1.0))
+                    numbers.setdefault(n, []).append(len(units))
+            self._units = (key, units, numbers)
+        return self._units[1], self._units[2]
 
     def stream(
         self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,
@@ -149,9 +212,12 @@ class Bot:
             self._extractive(ans, standalone, retrieval)
             yield from self._finish(ans, t0)
             return
+        plan = self.plan()
+        ans.mode = plan.mode
+        max_tokens = self.max_tokens * 2 if plan.mode == "documents" and _WIDE.search(standalone) else self.max_tokens
         text = ""
         try:
-            for piece in self.llm.stream(self.messages(standalone, retrieval), max_tokens=self.max_tokens):
+            for piece in self.llm.stream(self.messages(standalone, retrieval, plan), max_tokens=max_tokens):
                 if not text:
                     ans.timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
                 text += piece
@@ -170,7 +236,11 @@ class Bot:
         elif says_cannot_answer(text):
             ans.fallback = "refusal"
         else:
-            v = self.checker.verify(text, prompt_order(retrieval), standalone, openings)
+            if plan.mode == "documents":
+                units, numbers = self.document_units(plan)
+                v = self.checker.verify(_per_passage(text, numbers), units, standalone, openings)
+            else:
+                v = self.checker.verify(text, prompt_order(retrieval), standalone, openings)
             ans.removed_sentences = v.removed
             ans.removed_checks = v.removed_checks
             if v.citations:

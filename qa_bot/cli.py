@@ -112,6 +112,7 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
         if as_json:  # scripts read stdout: a machine-readable error, never a refusal
             click.echo(json.dumps({"error": {"type": "empty_index", "message": str(e)}}))
         raise
+    _read_ahead(bot)
     live = not as_json and sys.stderr.isatty()
     ans = None
     for ev in bot.stream(question):
@@ -138,6 +139,15 @@ def _ready_bot(s):
     return build_bot(s, embedder=embedder, store=store)
 
 
+def _read_ahead(bot) -> None:
+    """The whole-document prefix, once per corpus and model, before the first question (said on stderr)."""
+    if bot.plan().pending:
+        click.echo("reading the documents ahead, once for this corpus and model...", err=True)
+        report = bot.read_documents_ahead()
+        if report:
+            click.echo(f"read in {report['seconds']} s ({report['mb']} MB kept in the index)", err=True)
+
+
 def format_answer(ans) -> str:
     lines = [ans.answer]
     if ans.notice:
@@ -157,6 +167,7 @@ def chat(index_dir) -> None:
     from .schema import Answer
 
     bot = _ready_bot(_settings(index_dir=index_dir))
+    _read_ahead(bot)
     history: list[Turn] = []
     click.echo("qa-bot chat: ask about your documents (empty line or Ctrl-D to quit).")
     while True:

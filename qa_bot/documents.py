@@ -28,6 +28,7 @@ class Plan:
     mode: str
     documents: tuple[Chunk, ...] = ()
     why: str = ""
+    pending: bool = False  # documents fit, but their prefix has not been read ahead yet
 
 
 class DocumentLibrary:

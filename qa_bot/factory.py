@@ -78,6 +78,7 @@ def load_bm25(s: Settings, store):
 def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     from .audit import JsonlLog, audit_record
     from .bot import Bot
+    from .documents import DocumentLibrary
     from .embeddings import CachedEmbedder
     from .manifest import Manifest
     from .retrieval import HybridRetriever
@@ -105,5 +106,6 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
         retriever, llm, embedder, max_tokens=s.max_tokens, warm_bytes=s.warm_passages_mb << 20,
         support_threshold=s.support_threshold, max_question_chars=s.max_question_chars,
         history_turns=s.history_turns, focus_chars=s.focus_chars, on_answer=lambda a: audit.append(audit_record(a)),
-        entity_check=s.entity_check, anchor_check=s.anchor_check,
+        entity_check=s.entity_check, anchor_check=s.anchor_check, context_tokens=s.context_tokens,
+        library=DocumentLibrary(Path(s.index_dir), s.max_file_mb, s.allowed_extensions),
     )

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .llm import BaseChatModel
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -32,7 +34,7 @@ class HashEmbedder:
         return out
 
 
-class ScriptedLLM:
+class ScriptedLLM(BaseChatModel):
     """A chat model that replies from a script and records every call."""
 
     def __init__(self, replies: list[str] | None = None, name: str = "scripted"):

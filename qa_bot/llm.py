@@ -19,11 +19,31 @@ class ChatModel(Protocol):
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]: ...
 
+    def prefix_ready(self, messages: list[dict]) -> bool:
+        """Whether a prompt beginning like `messages` resumes from state read ahead (or needs none)."""
+        ...
+
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
+        """Reads prompts ahead of the questions that will start like them; None when it cannot."""
+        ...
+
+
+class BaseChatModel:
+    """Defaults for a backend that keeps no state between calls (a server does its own prefix caching)."""
+
+    name = "model"
+
+    def prefix_ready(self, messages: list[dict]) -> bool:
+        return True
+
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
+        return None
+
 
 FLASH_ATTN = True  # llama.cpp's fused attention: about 2% faster prompt reading on this CPU; KV layout differs
 
 
-class LlamaCppModel:
+class LlamaCppModel(BaseChatModel):
     """A GGUF run in-process by llama.cpp; loaded once and kept warm, one generation at a time."""
 
     def __init__(
@@ -68,13 +88,18 @@ class LlamaCppModel:
                 shutil.rmtree(other, ignore_errors=True)
         return store
 
-    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int) -> dict | None:
+    def prefix_ready(self, messages: list[dict]) -> bool:
+        """True when `messages` (rendered with an empty question) was read ahead, or nothing is kept on disk."""
+        store = self.cache.store if self.cache is not None else None
+        return store is None or SnapshotStore.name_of(json.dumps(messages, sort_keys=True)) in store.names
+
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
         """Reads each prompt once and keeps its KV state on disk, in order, until the budget is spent.
 
         A later prompt that begins the same way (same system prompt, same first passage) resumes from
         the snapshot and reads only what follows. The lock is taken per prompt, so answers interleave.
-        Snapshots of prompts not given, or past the budget, are deleted. None when no snapshot folder
-        is attached.
+        With `prune`, snapshots of prompts not given, or past the budget, are deleted. None when no
+        snapshot folder is attached.
         """
         cache = self.cache
         store = cache.store if cache is not None else None
@@ -105,7 +130,7 @@ class LlamaCppModel:
             used += len(snap[1])
             made += 1
         with self._lock:  # answers read the store's keys under this lock
-            dropped = store.keep_only(seen)
+            dropped = store.keep_only(seen) if prune else 0
         return {"snapshots": len(store.keys), "made": made, "dropped": dropped, "mb": round(used / 2**20, 1),
                 "seconds": round(time.perf_counter() - t0, 2)}
 
@@ -129,7 +154,7 @@ class LlamaCppModel:
         return len(self.llama.tokenize(text.encode(), add_bos=False))
 
 
-class OpenAICompatModel:
+class OpenAICompatModel(BaseChatModel):
     """Any OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server, OpenAI) via llama-index's OpenAILike."""
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout: float, temperature: float = 0.0):

@@ -74,6 +74,7 @@ class Answer:
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer
     raw_answer: str = ""  # the model's text before the citation check
     candidates: list[Scored] = field(default_factory=list)  # every fused candidate (the "why" view)
+    mode: str = "passages"  # what the model read: "documents" (whole documents) or "passages"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +99,7 @@ class Answer:
                 for s in self.retrieved
             ],
             "model": self.model,
+            "mode": self.mode,
             "timings": {k: round(v, 1) for k, v in self.timings.items()},
             "removed_sentences": self.removed_sentences,
             "removed_checks": self.removed_checks,

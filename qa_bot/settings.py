@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     model_cache: Path = Field(
         Path.home() / ".cache" / "qa-bot" / "models", description="Folder where GGUF parts from PyPI packages are assembled once."
     )
-    n_ctx: int = Field(4096, description="llama.cpp context window in tokens.")
+    n_ctx: int = Field(8192, description="llama.cpp context window in tokens (whole documents need room: see `context_tokens`).")
     n_threads: int = Field(0, description="llama.cpp threads; 0 = number of CPU cores.")
     prompt_cache_mb: int = Field(
         512, description="RAM for llama.cpp KV snapshots of recent prompts (0 = off): a question whose passages "
@@ -75,7 +75,11 @@ class Settings(BaseSettings):
         0, description="Characters of passage text the model reads (0 = whole passages): longer passages are cut to "
         "their sentences that best match the question. Faster first token, fewer answers: see the README.",
     )
-    max_tokens: int = Field(200, description="Maximum tokens generated per answer.")
+    max_tokens: int = Field(200, description="Maximum tokens generated per answer (twice this for summaries and comparisons in document mode).")
+    context_tokens: int = Field(
+        6000, description="Document mode: when every indexed document together fits this many tokens, the model reads them whole "
+        "from a prefix read once per corpus (0 = always passages). Keep it below `n_ctx` minus the answer."
+    )
     temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")
     request_timeout: float = Field(120.0, description="Seconds before a call to an LLM server is abandoned.")
     support_threshold: float = Field(

@@ -25,6 +25,7 @@ def turn_record(ans: Answer, library: SourceLibrary | None) -> dict:
         "notice": ans.notice,
         "fallback": ans.fallback,
         "model": ans.model,
+        "mode": ans.mode,
         "timings": {k: round(v, 1) for k, v in ans.timings.items()},
         "removed_sentences": list(ans.removed_sentences),
         "removed_checks": [dict(r) for r in ans.removed_checks],
@@ -158,7 +159,7 @@ def why_html(turns: list[dict]) -> str:
     return (
         f'<div class="qa-why"><p><b>Question as searched</b> (follow-ups are rewritten to stand alone): '
         f'{escape(rec["standalone_question"])}</p>'
-        f'<p><b>Model</b>: {escape(rec["model"])} · retrieval {t.get("retrieval_ms", 0):.0f} ms · '
+        f'<p><b>Model</b>: {escape(rec["model"])} · read {_MODES.get(rec.get("mode", ""), "passages")} · retrieval {t.get("retrieval_ms", 0):.0f} ms · '
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
         f'{refusal}<p><b>Sentences removed by the citation check</b> (support: too little overlap with the cited '
         f'passage; entity: a name, number or date it lacks; anchor: it does not mention what the question is '
@@ -167,6 +168,9 @@ def why_html(turns: list[dict]) -> str:
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
         f'<th>passage</th></tr>{rows}</table></div>'
     )
+
+
+_MODES = {"documents": "whole documents (cited passages checked by code)", "passages": "retrieved passages"}
 
 
 def _removals(rec: dict) -> list[dict]:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 def describe(report: dict) -> str:
     """One line for a `warm()` report, as `serve` and `eval` print it."""
-    return (f"read {report['made']} passages ahead in {report['seconds']} s "
+    what = "whole-document prefix" if report.get("what") == "documents" else "passages"
+    return (f"read {report['made']} {what} ahead in {report['seconds']} s "
             f"({report['snapshots']} on disk, {report['mb']} MB)")
 
 

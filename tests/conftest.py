@@ -21,7 +21,9 @@ NYT = "000_8e1ffe6059112ee0.txt"
 def settings_fake(tmp_path):
     from qa_bot.settings import Settings
 
-    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash", llm_provider="extractive")
+    # passage mode: tests of whole-document mode set context_tokens themselves
+    return Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
+                    llm_provider="extractive", context_tokens=0)
 
 
 @pytest.fixture

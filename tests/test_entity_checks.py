@@ -209,7 +209,7 @@ def lookalike_settings(tmp_path_factory):
     )
     (docs / "report.txt.meta.json").write_text(json.dumps({"title": "Annual report"}), encoding="utf-8")
     s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive",
-                 chunk_size=48, chunk_overlap=4)
+                 chunk_size=48, chunk_overlap=4, context_tokens=0)
     assert build_ingestor(s).run([docs]).added == 4
     return s
 
@@ -220,7 +220,7 @@ def seeds_settings(tmp_path_factory):
     from qa_bot.settings import Settings
 
     tmp = tmp_path_factory.mktemp("seeds")
-    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive")
+    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive", context_tokens=0)
     assert build_ingestor(s).run([SEEDS]).added == 2
     return s
 

@@ -25,7 +25,7 @@ def seeds_index_fake(tmp_path_factory):
     from qa_bot.settings import Settings
 
     tmp = tmp_path_factory.mktemp("questions")
-    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive")
+    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive", context_tokens=0)
     assert build_ingestor(s).run([SEEDS]).added == 2
     return s
 

@@ -11,6 +11,7 @@ import pytest
 
 from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import ScriptedLLM
+from qa_bot.llm import BaseChatModel
 from qa_bot.ui import build_ui, launch_options
 from qa_bot.ui_files import auth_check, check_upload, load_users, sanitize_filename, store_upload
 from qa_bot.ui_handlers import ChatApp
@@ -135,7 +136,7 @@ def test_new_conversation_clears_the_page_but_keeps_the_history_list(app):
     assert len(convs["choices"]) == 1
 
 
-class Endless:
+class Endless(BaseChatModel):
     """A model that would write for a long time; records how far it got."""
 
     name = "endless"
@@ -173,7 +174,7 @@ def test_empty_question_warns_and_bad_backend_shows_no_traceback(app):
     outs = run(app.respond("   ", s, 4))
     assert outs[-1][5]["turns"] == []
 
-    class Broken:
+    class Broken(BaseChatModel):
         name = "broken"
 
         def stream(self, *a, **k):

@@ -1,0 +1,116 @@
+"""Whole-document mode: the planner, the prompt, per-passage checking of document citations (fakes)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from qa_bot.documents import DocumentLibrary, plan
+from qa_bot.factory import build_bot, build_ingestor
+from qa_bot.fakes import ScriptedLLM
+from qa_bot.settings import Settings
+
+from .conftest import NYT, SEEDS, WSJ
+
+Q = "Who called Zelensky a clown?"
+
+
+@pytest.fixture
+def docs_settings(tmp_path):
+    """The seeds in their own folder (so a test may change a file) with document mode on."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
+                 llm_provider="extractive", context_tokens=6000, warm_passages_mb=0)
+    assert build_ingestor(s).run([tmp_path / "seeds"]).added == 2
+    return s
+
+
+def library(s: Settings) -> DocumentLibrary:
+    return DocumentLibrary(s.index_dir, s.max_file_mb, s.allowed_extensions)
+
+
+def test_planner_reads_documents_when_the_corpus_fits(docs_settings):
+    p = plan(library(docs_settings), 6000)
+    assert p.mode == "documents" and [d.source for d in p.documents] == [NYT, WSJ]
+    doc = p.documents[0]
+    assert doc.text == (docs_settings.index_dir.parent / "seeds" / NYT).read_text(encoding="utf-8")
+    assert plan(library(docs_settings), 1000).mode == "passages"  # two articles are about 4,400 tokens
+    assert plan(library(docs_settings), 0).mode == "passages"
+    assert plan(None, 6000).mode == "passages"
+
+
+def test_a_file_changed_since_ingest_means_passages(docs_settings):
+    lib = library(docs_settings)
+    assert plan(lib, 6000).mode == "documents"
+    (docs_settings.index_dir.parent / "seeds" / WSJ).write_text("Something else entirely.", encoding="utf-8")
+    lib2 = library(docs_settings)  # a fresh library reads the files again
+    assert plan(lib2, 6000).mode == "passages"
+
+
+def test_the_prompt_holds_every_document_whole_before_the_question(docs_settings):
+    llm = ScriptedLLM(["Russian state television calls him a clown [1]."])
+    bot = build_bot(docs_settings, llm=llm)
+    ans = bot.ask(Q)
+    prompt = llm.calls[-1][1]["content"]
+    for name in (NYT, WSJ):
+        text = (docs_settings.index_dir.parent / "seeds" / name).read_text(encoding="utf-8")
+        assert text.strip()[:2000] in prompt
+    assert prompt.rstrip().endswith(f"Question: {Q}")
+    assert "documents" in llm.calls[-1][0]["content"]
+    # the same prefix for every question: only the question differs
+    empty = bot.messages("", bot.retriever.retrieve(Q), bot.plan())
+    assert prompt.startswith(empty[1]["content"].rstrip()[:-len("Question:")])
+    assert ans.mode == "documents" and not ans.refused
+    c = ans.citations[0]
+    assert c.source == NYT and "clown" in c.quote and c.chunk_id.startswith(c.chunk_id.split(":")[0])
+    text = (docs_settings.index_dir.parent / "seeds" / NYT).read_text(encoding="utf-8")
+    assert text[c.start : c.end] == c.quote  # a verbatim slice of the document, span included
+    assert ans.to_dict()["mode"] == "documents"
+
+
+def test_uncited_sentences_are_attributed_by_code_and_wrong_ones_removed(docs_settings):
+    reply = ("Russian state television calls Zelensky a clown. "
+             "Angela Merkel said that Zelensky had acted like a schoolboy [1]. "
+             "The capital of Kazakhstan is Astana [2]. "
+             "Putin and Zelensky met in Paris in 2019 [1].")
+    bot = build_bot(docs_settings, llm=ScriptedLLM([reply]))
+    ans = bot.ask("What do the articles say about Zelensky?")
+    assert "clown" in ans.answer and "Paris" in ans.answer
+    assert "Merkel" not in ans.answer and "Astana" not in ans.answer
+    assert {c.source for c in ans.citations} == {NYT, WSJ}  # "met in Paris" is the WSJ's, whatever [1] said
+    checks = {r["sentence"].split()[0]: r["check"] for r in ans.removed_checks}
+    assert checks.get("Angela") == "entity" and checks.get("The") == "entity"
+
+
+def test_passages_until_the_prefix_is_read_and_ask_reads_it_without_pruning(docs_settings):
+    class Slow(ScriptedLLM):
+        def __init__(self):
+            super().__init__(["They met in Paris [2]."] * 3)
+            self.ready, self.warmed = False, []
+
+        def prefix_ready(self, messages):
+            return self.ready
+
+        def warm(self, prompts, budget_bytes, prune=True):
+            self.warmed.append((list(prompts), prune))
+            self.ready = True
+            return {"made": 1, "snapshots": 1, "seconds": 0.0, "mb": 1.0, "dropped": 0}
+
+    llm = Slow()
+    bot = build_bot(docs_settings.model_copy(update={"warm_passages_mb": 64}), llm=llm)
+    assert bot.plan().pending and bot.ask(Q).mode == "passages"
+    report = bot.read_documents_ahead()
+    assert report is not None and len(llm.warmed) == 1 and llm.warmed[0][1] is False
+    assert NYT.split("_")[0] and "Question:" in llm.warmed[0][0][0][1]["content"]
+    assert bot.plan().mode == "documents" and bot.read_documents_ahead() is None
+    assert bot.warm() is not None and llm.warmed[-1][1] is True  # serve/eval read-ahead: the prefix only
+    assert len(llm.warmed[-1][0]) == 1
+
+
+def test_why_panel_says_what_the_model_read(docs_settings):
+    from qa_bot.ui_render import turn_record, why_html
+
+    bot = build_bot(docs_settings, llm=ScriptedLLM(["Russian state television calls him a clown [1]."]))
+    html = why_html([turn_record(bot.ask(Q), None)])
+    assert "read whole documents" in html
