@@ -156,9 +156,20 @@ def run_bench(settings: Settings, out: Path, quick: bool = False, echo=print) ->
             gen, rows = bench_generation(
                 bot, raw, questions[: 3 if quick else 30], ratio_questions=3 if quick else 8, deadline=deadline, echo=echo
             )
-            del raw
-            result["generation"] = {**gen, "warm": warm}
+            result["generation"] = {**gen, "warm": warm, "mode": rows[0]["mode"] if rows else ""}
             result["generation_rows"] = rows
+            # the same questions answered from passages (context_tokens=0), side by side with document mode
+            pbot = build_bot(s_seeds.model_copy(update={"context_tokens": 0}), embedder=embedder, llm=llm)
+            pwarm = pbot.warm()
+            echo(f"  passage mode, read ahead: {pwarm}")
+            n = 3 if quick else 20
+            pgen, prows = bench_generation(pbot, raw, questions[:n], ratio_questions=0,
+                                           deadline=time.monotonic() + (60 if quick else 300), echo=echo)
+            del raw
+            result["generation_passages"] = {k: pgen[k] for k in (
+                "questions", "correct", "prompt_tokens_p50", "first_token_p50_s", "first_token_p95_s", "answer_p50_s",
+                "answer_p95_s") if k in pgen} | {"warm": pwarm}
+            result["generation_passages_rows"] = prows
             ctx.update(bot=bot, llm=llm, rows=rows)
 
         def baseline() -> None:
@@ -253,7 +264,7 @@ def markdown(r: dict) -> str:
     for t in r.get("targets", []):
         met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
         lines.append(f"| {t['figure']} | {t['value']} | {t['target']} | {met} |")
-    for section in ("ingest", "generation", "startup", "memory"):
+    for section in ("ingest", "generation", "generation_passages", "startup", "memory"):
         for k, v in (r.get(section) or {}).items():
             if isinstance(v, (int, float, str)) and not isinstance(v, bool) and not k.endswith(("note", "_what")):
                 lines.append(f"| {section}.{k} | {v} |  |  |")

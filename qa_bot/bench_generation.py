@@ -66,9 +66,9 @@ def bench_generation(bot, raw, questions: list[dict], *, ratio_questions: int, d
                 first = time.perf_counter() - t0
         total = time.perf_counter() - t0
         assert ans is not None
-        messages = bot.messages(ans.standalone_question, Retrieval(ans.retrieved))
+        messages = bot.messages(ans.standalone_question, Retrieval(ans.retrieved), bot.plan() if ans.mode == "documents" else None)
         row = {
-            "id": q.get("id", str(i)), "question": q["question"], "answer": ans.answer, "refused": ans.refused,
+            "id": q.get("id", str(i)), "question": q["question"], "answer": ans.answer, "refused": ans.refused, "mode": ans.mode,
             "correct": is_correct(q, ans.answer, ans.refused), "first_token_s": round(first or total, 3),
             "answer_s": round(total, 3), "tokens": _ntokens(raw, ans.raw_answer),
             "prompt_tokens": sum(_ntokens(raw, m["content"]) for m in messages),

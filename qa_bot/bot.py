@@ -42,6 +42,16 @@ _WIDE = re.compile(r"\b(summar|overview|main points|key (points|takeaways)|compa
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
+def _neighbours(units: list[Scored]) -> dict[str, str]:
+    """Each passage's neighbours in its document (the text around it that the model read too)."""
+    out = {}
+    for i, s in enumerate(units):
+        near = [units[j].chunk.text for j in (i - 1, i + 1)
+                if 0 <= j < len(units) and units[j].chunk.doc_id == s.chunk.doc_id]
+        out[s.chunk.id] = "\n".join(near)
+    return out
+
+
 def _per_passage(answer: str, numbers: dict[int, list[int]]) -> str:
     """Document markers as the markers of that document's passages: "[2]" -> "[16, 17, ...]"."""
 
@@ -202,7 +212,8 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
-        openings, why = self._anchored(standalone, retrieval)
+        plan = self.plan() if self.llm is not None else Plan("passages")
+        openings, why = self._anchored(standalone, retrieval, plan)
         if why:  # nothing retrieved is about what the question names: a model would answer from look-alikes
             ans.fallback = "refusal"
             ans.notice = (ans.notice + "; " if ans.notice else "") + why
@@ -212,7 +223,6 @@ class Bot:
             self._extractive(ans, standalone, retrieval)
             yield from self._finish(ans, t0)
             return
-        plan = self.plan()
         ans.mode = plan.mode
         max_tokens = self.max_tokens * 2 if plan.mode == "documents" and _WIDE.search(standalone) else self.max_tokens
         text = ""
@@ -238,7 +248,7 @@ class Bot:
         else:
             if plan.mode == "documents":
                 units, numbers = self.document_units(plan)
-                v = self.checker.verify(_per_passage(text, numbers), units, standalone, openings)
+                v = self.checker.verify(_per_passage(text, numbers), units, standalone, openings, _neighbours(units))
             else:
                 v = self.checker.verify(text, prompt_order(retrieval), standalone, openings)
             ans.removed_sentences = v.removed
@@ -249,12 +259,17 @@ class Bot:
                 ans.fallback = "refusal"
         yield from self._finish(ans, t0)
 
-    def _anchored(self, question: str, retrieval: Retrieval) -> tuple[dict[str, str], str]:
+    def _anchored(self, question: str, retrieval: Retrieval, plan: Plan) -> tuple[dict[str, str], str]:
         """(document openings fetched, why no passage can answer or ""): the anchor check before answering.
 
         A document's opening is fetched only for passages that lack the anchors on their own and title.
+        In document mode the model reads every document whole, so a whole document counts as the opening.
         """
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
+        if plan.mode == "documents":
+            whole = {d.doc_id: d.text for d in plan.documents}
+            texts = [(d.text, d.title) for d in plan.documents]
+            return whole, anchor_rules.unanswerable(anchors, texts) if anchors else ""
         if not anchors:
             return {}, ""
         openings = {s.chunk.doc_id: s.chunk.text for s in retrieval.hits if s.chunk.position == 0}

@@ -29,6 +29,7 @@ _ACCORDING = re.compile(
     r"(?=\[\d)(\[\d+(?:\s*[,;]\s*\d+)*\])\s*,?\s*",
     re.IGNORECASE,
 )
+_ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
     r"cannot answer|can't answer|can not answer|unable to answer|not (?:in|contained in|found in|mentioned in|"
@@ -78,7 +79,7 @@ def parse_claims(answer: str) -> list[Claim]:
             sent = sent[lead.end() :]
         markers = [int(n) for grp in MARKER.findall(sent) for n in re.split(r"[,;]\s*", grp.replace(" ", ""))]
         text = _ACCORDING.sub("", sent)
-        text = MARKER.sub("", text).strip()
+        text = _ENUMERATOR.sub("", MARKER.sub("", text).strip()).strip()  # "2. Putin said..." in a list
         text = text[:1].upper() + text[1:]
         if not text:
             if markers and claims:  # a marker standing after the sentence end belongs to the previous sentence
@@ -99,12 +100,12 @@ class CitationChecker:
         self.anchor_check = anchor_check
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
-               openings: dict[str, str] | None = None) -> Verified:
+               openings: dict[str, str] | None = None, context: dict[str, str] | None = None) -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id."""
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
-        checks = [self._check(c, sources, known) for c in claims]
+        checks = [self._check(c, sources, known, context or {}) for c in claims]
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         kept: list[Check] = []
         removed: list[str] = []
@@ -128,20 +129,24 @@ class CitationChecker:
         v.removed_checks = reasons
         return v
 
-    def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset()) -> Check:
+    def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset(),
+               context: dict[str, str] | None = None) -> Check:
         """Best support among the cited passages; if they fail (small models mis-number), among all given."""
         valid = [m - 1 for m in claim.markers if 1 <= m <= len(sources)]
-        best = self._best(claim, sources, valid, known, "the cited passage") if valid else None
+        best = self._best(claim, sources, valid, known, "the cited passage", context) if valid else None
         if best is None or best.source_index is None:
             cited_failure = best.failed if best is not None else None
-            best = self._best(claim, sources, list(range(len(sources))), known, "the closest passage")
+            best = self._best(claim, sources, list(range(len(sources))), known, "the closest passage", context)
             best.auto = True
             if best.source_index is None and cited_failure is not None:
                 best.failed = cited_failure  # the reason is about what the model cited
         return best
 
     def _best(self, claim: Claim, sources: list[Scored], candidates: list[int], known: frozenset[str] = frozenset(),
-              where: str = "the cited passage") -> Check:
+              where: str = "the cited passage", context: dict[str, str] | None = None) -> Check:
+        """The candidate passage that supports the claim best, if above the threshold. `context` (chunk id ->
+        text around the passage) also counts for names and numbers: in document mode the model read the
+        neighbouring passages too, and a name introduced a paragraph earlier is still the one meant."""
         stems = set(content_stems(claim.text))
         best = Check(claim, None, 0.0, None)
         if not stems:
@@ -157,7 +162,7 @@ class CitationChecker:
                 continue
             text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
             lexical = len(stems & set(content_stems(text))) / len(stems)
-            gate = self._gate(claim.text, ents, text, chunk.title, where)
+            gate = self._gate(claim.text, ents, text, chunk.title + "\n" + (context or {}).get(chunk.id, ""), where)
             j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf
                                for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
             support = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j]))

@@ -212,10 +212,24 @@ def _name(toks: list[_Tok], run: list[int], known: frozenset[str]) -> list[Entit
     first, last = toks[run[0]], run[-1]
     if len(run) == 1 and first.initial and first.text.lower() not in known:
         return []
+    if len(run) == 1 and "-" in first.text and all(p[:1].isupper() for p in first.text.split("-") if p):
+        # "Putin-Zelensky meeting", "Trump-Putin summit": two names joined, each checked on its own
+        return [Entity("name", p, (_parts(p),)) for p in first.text.split("-") if p and not _demonym_word(p)]
+    nxt = toks[last + 1] if last + 1 < len(toks) else None
+    if len(run) == 1 and _demonym_word(first.text) and nxt is not None and nxt.text[:1].islower():
+        return []  # an adjective of nationality ("Russian rhetoric", "European leaders"), not who is named
     after = toks[last + 1].gap if last + 1 < len(toks) else ""
     quoted = first.gap.endswith(('"', "'")) and after.lstrip(".,;:!?").startswith(('"', "'"))
     return [Entity("name", " ".join(toks[j].text for j in run), tuple(_parts(toks[j].text) for j in run),
                    exact=quoted)]
+
+
+_DEMONYMS = frozenset("american german french british dutch greek thai arab swiss irish".split())
+
+
+def _demonym_word(word: str) -> bool:
+    low = word.lower()
+    return low in _DEMONYMS or low.endswith(("ian", "ean", "ese", "ish"))
 
 
 def _acronyms(toks: list[_Tok]) -> list[Entity]:
@@ -249,8 +263,9 @@ def quantities(norm: str, passage: bool = False) -> list[tuple[str, str]]:
         out += _values(value, m, passage)
     for m in _WORDS.finditer(norm):
         small = (m["small"] or "").lower()
-        if small == "one" and not passage and not m["scale"] and not m["pct"]:
-            continue
+        if not passage and not m["scale"] and not m["pct"] and (
+                small in ("one", "two") or re.match(r"-(?:way|on-|sided|party)", norm[m.end():])):
+            continue  # "one of", "the two leaders", "a two-way meeting": not a figure an answer states
         if small:
             value = Decimal(_UNITS.index(small))
         else:

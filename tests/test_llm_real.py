@@ -176,3 +176,26 @@ def test_passages_read_ahead_are_resumed_from_disk_by_another_process(real_seeds
     again = reader.warm([msgs(text[:1500], "")], budget_bytes=256 << 20)  # the second passage left the index
     assert again is not None and (again["made"], again["dropped"], again["snapshots"]) == (0, 1, 1)
     assert len(list((tmp_path / "kv").rglob("*.kv"))) == 1
+
+
+def test_document_prefix_is_read_once_and_resumed_by_a_later_ask(real_seeds_index):
+    """Document mode with the default model: the two articles' prefix is read ahead once (by whichever
+    `ask` comes first), kept in the index, and a later process resumes from it; a summary question gets
+    several cited sentences, every quote verbatim."""
+    env = {"QA_BOT_DATA_DIR": str(real_seeds_index.data_dir), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    qa = str(Path(sys.executable).parent / "qa-bot")
+
+    def ask(q: str) -> tuple[dict, str]:
+        out = subprocess.run([qa, "ask", q, "--json", "--index", str(real_seeds_index.index_dir)],
+                             capture_output=True, text=True, timeout=900, env=env, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout), out.stderr
+
+    first, _ = ask("Who is Konstantin Zatulin?")
+    assert first["mode"] == "documents" and not first["refused"], first
+    summary, err = ask("Summarise the Wall Street Journal article.")
+    assert "reading the documents ahead" not in err  # resumed from the prefix on disk
+    assert summary["mode"] == "documents" and not summary["refused"], summary
+    assert len(summary["citations"]) >= 2 and summary["answer"].count("[") >= 2, summary["answer"]
+    for c in summary["citations"]:
+        assert (ROOT / "seeds" / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
