@@ -45,9 +45,14 @@ class SourceResolver:
         return self.cache[key]
 
     def passage(self, c: Citation) -> str | None:
-        """The whole passage a citation was taken from (its quote when the chunk is gone)."""
+        """The passage a citation was taken from, with its document's title and neighbouring passages (its
+        quote and title when the chunk is gone): the independent support check reads this."""
         chunk = self.store.get([c.chunk_id]).get(c.chunk_id) if c.chunk_id else None
-        return chunk.text if chunk is not None else c.quote
+        if chunk is None:
+            return f"{c.title}\n{c.quote}"
+        doc, pos = chunk.id.rsplit(":", 1)
+        near = self.store.get([f"{doc}:{int(pos) + d:0{len(pos)}d}" for d in (-1, 1)]) if pos.isdigit() else {}
+        return "\n".join([chunk.title, *(n.text for n in near.values()), chunk.text])
 
     def __call__(self, c: Citation) -> tuple[str, int] | None:
         texts = [t for t in (self._file_text(k) for k in self.paths.get(c.source, [])) if t is not None]

@@ -3,8 +3,9 @@
 A second scorer that shares nothing with the bot's `CitationChecker` (no embeddings, no stems, no
 threshold of its own): a sentence is supported when every number, every capitalised name and at least
 `MIN_COVERAGE` of its content words occur in the cited passage, compared as the matcher's normalised
-tokens (verbatim up to case, quotes, dashes, possessives, plurals, number words). A sentence without a
-marker, or citing a marker with no citation, is unsupported. Stricter than the bot's check by design:
+tokens (verbatim up to case, quotes, dashes, possessives, plurals, number words). The passage is what the
+citation points at with its document's title and the passages next to it (what a reader sees around
+the quote). A sentence without a marker, or citing a marker with no citation, is unsupported. Stricter than the bot's check by design:
 a paraphrase that shares too few words is counted against the answer.
 """
 
@@ -58,27 +59,58 @@ def split_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def names(sentence: str) -> list[str]:
-    """Capitalised words; the sentence's first word only when it is not a function word."""
+_RUN = re.compile(r"[A-Z][\w’'.-]*(?:\s+(?:[A-Z]\.\s+)?[A-Z][\w’'.-]*)*")
+_TITLES = frozenset("president mr mrs ms dr prime minister foreign former sen gov gen".split())
+_GENERIC = frozenset(["tv"])  # acronyms of things, not of who or what a sentence is about
+_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?½?")
+
+
+def _demonym(word: str) -> bool:
+    w = word.lower()
+    return w.endswith(("ian", "ean", "ese", "ish")) or w in {"american", "french", "british", "german"}
+
+
+def names(sentence: str) -> list[tuple[str, list[str]]]:
+    """Runs of capitalised words as token lists ("Vladimir V. Putin" -> [vladimir, v, putin]), without
+    function words, titles, generic acronyms and nationality adjectives ("Russian officials")."""
     out = []
-    for m in _CAP.finditer(sentence):
-        word = m.group(0).rstrip(".’'")
-        toks = tokens(word)
-        if not toks or all(t in _FUNCTION for t in toks):
+    for m in _RUN.finditer(sentence):
+        words = [w.rstrip(".’'") for w in m.group(0).split()]
+        after = sentence[m.end():].lstrip()[:1]
+        toks = [t for w in words for t in tokens(w)
+                if t not in _FUNCTION and t not in _TITLES and t not in _GENERIC and len(t) > 1]
+        if len(words) == 1 and _demonym(words[0]) and after.islower():
             continue
-        out.append(word)
+        if toks:
+            out.append((" ".join(words), toks))
+    return out
+
+
+def _name_found(toks: list[str], have: set[str], initials: set[str]) -> bool:
+    """A name is in the passage when its last word is (a surname, the last word of a place); an acronym
+    also when the passage writes out its words ("WSJ" for "The Wall Street Journal")."""
+    return toks[-1] in have or (len(toks) == 1 and toks[0] in initials)
+
+
+def _initials(passage: str) -> set[str]:
+    """Initials of every run of capitalised words in the passage, and of each run's tail."""
+    out = set()
+    for m in _RUN.finditer(passage):
+        letters = "".join(w[0] for w in m.group(0).split() if w[:1].isupper()).lower()
+        out |= {letters[i:] for i in range(len(letters) - 1)}
     return out
 
 
 def check_sentence(sentence: str, passage: str) -> SentenceSupport:
     have = set(tokens(passage))
-    toks = tokens(sentence)
-    nums = [t for t in toks if t[0].isdigit()]
+    nums = [t for n in _DIGITS.findall(sentence) for t in tokens(n)]
     if missing := [n for n in nums if n not in have]:
         return SentenceSupport(sentence, False, f"numbers not in the passage: {', '.join(missing)}")
-    absent = [n for n in names(sentence) if not set(tokens(n)) <= have]
+    initials = _initials(passage)
+    absent = [text for text, toks in names(sentence) if not _name_found(toks, have, initials)]
     if absent:
         return SentenceSupport(sentence, False, f"names not in the passage: {', '.join(absent)}")
+    toks = tokens(sentence)
     content = [t for t in toks if t not in _FUNCTION and not t[0].isdigit()]
     if content:
         share = sum(t in have for t in content) / len(content)
