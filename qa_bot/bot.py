@@ -266,10 +266,10 @@ class Bot:
         In document mode the model reads every document whole, so a whole document counts as the opening.
         """
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
-        if plan.mode == "documents":
-            whole = {d.doc_id: d.text for d in plan.documents}
-            texts = [(d.text, d.title) for d in plan.documents]
-            return whole, anchor_rules.unanswerable(anchors, texts) if anchors else ""
+        if plan.mode == "documents":  # the model reads them all together: anchors may be spread across them
+            together = "\n\n".join(f"{d.title}\n{d.text}" for d in plan.documents)
+            why = anchor_rules.unanswerable(anchors, [(together,)]) if anchors else ""
+            return {d.doc_id: together for d in plan.documents}, why
         if not anchors:
             return {}, ""
         openings = {s.chunk.doc_id: s.chunk.text for s in retrieval.hits if s.chunk.position == 0}

@@ -114,3 +114,15 @@ def test_why_panel_says_what_the_model_read(docs_settings):
     bot = build_bot(docs_settings, llm=ScriptedLLM(["Russian state television calls him a clown [1]."]))
     html = why_html([turn_record(bot.ask(Q), None)])
     assert "read whole documents" in html
+
+
+def test_anchors_spread_over_the_documents_are_enough_in_document_mode(docs_settings):
+    """The model reads both articles at once: "NYT" and "WSJ" in one question need not share a passage."""
+    llm = ScriptedLLM(["Grigorii Golosov is a political scientist in St. Petersburg, Russia [1]. "
+                       "Samuel Charap is a senior political analyst at Rand Corporation [2]."])
+    bot = build_bot(docs_settings, llm=llm)
+    ans = bot.ask("Name one analyst quoted in the NYT article and one quoted in the WSJ article.")
+    assert llm.calls and not ans.refused, (ans.notice, ans.removed_checks)
+    assert "Golosov" in ans.answer and "Charap" in ans.answer
+    assert bot.ask("Who is the lead actress in La La Land?").refused  # named by neither: refused before the model
+    assert len(llm.calls) == 1
