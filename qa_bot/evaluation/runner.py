@@ -92,7 +92,7 @@ class Runner:
                 self._judge = Judge(llm)
         return self._judge
 
-    def target(self, s: Settings, corpus: Path | None) -> Target:
+    def target(self, s: Settings, corpus: Path | None, read_ahead: bool = True) -> Target:
         key = str(Path(s.index_dir).resolve())
         if key in self.targets:
             return self.targets[key]
@@ -114,7 +114,9 @@ class Runner:
 
             ensure_index(s, embedder, store, echo=self.echo)
         bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
-        warm = bot.warm()  # answers are timed as `serve` gives them once it has read the passages ahead
+        # answers are timed as `serve` gives them once it has read ahead (a suite of a few questions over a
+        # large corpus may skip it: reading hundreds of passages would cost more than the questions)
+        warm = bot.warm() if read_ahead else None
         if warm is not None:
             from ..warm import describe
 
@@ -203,7 +205,7 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
             corpus_name = f"{corpus_name}-distractor" if removed else corpus_name
         cache = write_corpus(paragraphs, Path(s.data_dir) / f"{corpus_name}-corpus")
         sub = s.model_copy(update={"index_dir": Path(s.data_dir) / f"{corpus_name}-index"})
-        return items, runner.target(sub, cache)
+        return items, runner.target(sub, cache, bool(cfg.get("read_ahead", True)))
     if path is None:
         if not cfg.get("dataset"):
             raise QaBotError(f"suite '{name}' names no dataset in suites.toml")
@@ -211,7 +213,7 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
         if not path.is_file():
             raise QaBotError(f"suite '{name}': dataset {path} not found")
     corpus = root / cfg["corpus"] if cfg.get("corpus") else None
-    return load_dataset(path), runner.target(s, corpus)
+    return load_dataset(path), runner.target(s, corpus, bool(cfg.get("read_ahead", True)))
 
 
 def run_suite(
