@@ -162,8 +162,11 @@ def test_quick_bench_writes_every_interface_key(tmp_path):
     assert data["generation"]["model"]
     assert data["generation"]["prompt_cache_asks"] == 4  # the warm-up and 3 questions
     assert isinstance(data["generation"]["prompt_cache_hits"], int)
-    warm = data["generation"]["warm"]  # every seeds passage read ahead before the timed questions
-    assert warm["snapshots"] > 20 and warm["mb"] > 0
+    warm = data["generation"]["warm"]  # the seeds fit: their whole-document prefix read ahead before timing
+    assert data["generation"]["mode"] == "documents" and warm["what"] == "documents" and warm["mb"] > 0
+    passages = data["generation_passages"]  # the same questions from passages, side by side
+    assert passages["questions"] >= 2 and passages["warm"]["snapshots"] > 20  # every passage read ahead
+    assert all(r["mode"] == "passages" for r in data["generation_passages_rows"])
     if (Path(__file__).parent.parent / ".venv" / ".installed").is_file():  # `make run` needs an installed checkout
         assert data["startup"]["make_run_ui_ready_s"] > data["startup"]["ui_ready_s"] > 0
     _check_rows({k: data["retrieval"][k] for k in ("1000", "10000", "100000")},
