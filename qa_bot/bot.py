@@ -57,6 +57,7 @@ def _per_passage(answer: str, numbers: dict[int, list[int]]) -> str:
 
     def swap(m: re.Match) -> str:
         ns = [int(n) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        # a number no document has stays out of range, so the checker drops it and attributes the sentence
         return "[" + ", ".join(str(i) for n in ns for i in numbers.get(n, [n + 10_000])) + "]"
 
     return _MARKERS.sub(swap, answer)
