@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from .schema import Answer
+from qa_bot.schema import Answer
 
 
 class JsonlLog:

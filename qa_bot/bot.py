@@ -9,18 +9,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import anchors as anchor_rules
-from .citations import CitationChecker, extractive, says_cannot_answer
-from .documents import DocumentLibrary, Plan
-from .documents import plan as plan_context
-from .embeddings import Embedder
-from .errors import BackendError, BadQuestionError
-from .focus import focus
-from .guard import redact
-from .llm import ChatModel
-from .prompts import PROMPTS_DIR, REFUSAL, render
-from .retrieval import HybridRetriever, Retrieval
-from .schema import Answer, Scored
+from qa_bot.answer import anchors as anchor_rules
+from qa_bot.answer.citations import CitationChecker, extractive, says_cannot_answer
+from qa_bot.answer.focus import focus
+from qa_bot.answer.guard import redact
+from qa_bot.answer.planner import DocumentLibrary, Plan
+from qa_bot.answer.planner import plan as plan_context
+from qa_bot.answer.prompts import PROMPTS_DIR, REFUSAL, render
+from qa_bot.errors import BackendError, BadQuestionError
+from qa_bot.llm.backends import ChatModel
+from qa_bot.retrieval.embeddings import Embedder
+from qa_bot.retrieval.hybrid import HybridRetriever, Retrieval
+from qa_bot.schema import Answer, Scored
 
 
 def prompt_order(retrieval: Retrieval) -> list[Scored]:

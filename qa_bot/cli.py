@@ -21,7 +21,7 @@ index_option = click.option("--index", "index_dir", type=click.Path(path_type=Pa
 def _settings(**overrides):
     from pydantic import ValidationError
 
-    from .settings import load_settings
+    from qa_bot.settings import load_settings
 
     try:
         return load_settings(**overrides)
@@ -41,7 +41,7 @@ def _guard(fn):
 
     @functools.wraps(fn)
     def wrapper(*a, **kw):
-        from .errors import QaBotError
+        from qa_bot.errors import QaBotError
 
         try:
             return fn(*a, **kw)
@@ -67,7 +67,7 @@ def main() -> None:
 @_guard
 def ingest(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, watch: bool) -> None:
     """Add, update and remove documents (files or folders; default seeds/)."""
-    from .factory import build_ingestor
+    from qa_bot.factory import build_ingestor
 
     s = _settings(index_dir=index_dir)
     targets = list(paths) or [Path(s.seeds_dir)]
@@ -75,7 +75,7 @@ def ingest(paths: tuple[Path, ...], index_dir: Path | None, rebuild: bool, watch
     report = ing.run(targets, rebuild=rebuild)
     _print_report(report)
     if watch:
-        from .watch import watch_folders
+        from qa_bot.ingest.watch import watch_folders
 
         watch_folders(ing, targets, _print_report)
     if report.failed:
@@ -98,12 +98,12 @@ def _print_report(report) -> None:
 @_guard
 def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k) -> None:
     """One cited answer."""
-    from .errors import BadQuestionError
+    from qa_bot.errors import BadQuestionError
 
     if not question.strip():
         raise BadQuestionError("the question is empty")
-    from .errors import EmptyIndexError
-    from .schema import Answer
+    from qa_bot.errors import EmptyIndexError
+    from qa_bot.schema import Answer
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model, top_k=top_k)
     try:
@@ -131,8 +131,8 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
 
 def _ready_bot(s):
     """The bot over an index that holds documents (the default one is filled from seeds/ on first use)."""
-    from .factory import build_bot, build_embedder, build_store
-    from .first_run import ensure_index
+    from qa_bot.factory import build_bot, build_embedder, build_store
+    from qa_bot.startup import ensure_index
 
     embedder, store = build_embedder(s), build_store(s)
     ensure_index(s, embedder, store)
@@ -162,9 +162,9 @@ def format_answer(ans) -> str:
 @_guard
 def chat(index_dir) -> None:
     """A terminal conversation; follow-ups understand earlier turns."""
-    from .bot import Turn
-    from .errors import QaBotError
-    from .schema import Answer
+    from qa_bot.bot import Turn
+    from qa_bot.errors import QaBotError
+    from qa_bot.schema import Answer
 
     bot = _ready_bot(_settings(index_dir=index_dir))
     _read_ahead(bot)
@@ -199,7 +199,7 @@ def chat(index_dir) -> None:
 @_guard
 def serve(host, port, index_dir) -> None:
     """The Gradio web UI."""
-    from .ui import serve as run_ui
+    from qa_bot.server.app import serve as run_ui
 
     run_ui(_settings(host=host, port=port, index_dir=index_dir))
 
@@ -221,7 +221,7 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
 
     Exit status: 0 every gate passed, 1 a gate failed, 2 a usage or setup error.
     """
-    from .evaluation.runner import run_eval
+    from qa_bot.evaluation.runner import run_eval
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model)
     ok = run_eval(s, list(suites), dataset, limit, out, update_baseline=update_baseline, echo=click.echo, junit=junit)
@@ -236,7 +236,7 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
 @_guard
 def bench(out: Path, quick: bool, chroma_url: str | None) -> None:
     """Performance benchmark; writes OUT/bench.json."""
-    from .bench import run_bench
+    from qa_bot.bench.run import run_bench
 
     run_bench(_settings(chroma_url=chroma_url), out, quick=quick, echo=click.echo)
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .errors import BackendError
-from .settings import Settings
+from qa_bot.errors import BackendError
+from qa_bot.settings import Settings
 
 
 def build_embedder(s: Settings):
     if s.embed_model == "fake-hash":
-        from .fakes import HashEmbedder
+        from qa_bot.fakes import HashEmbedder
 
         return HashEmbedder()
-    from .embeddings import LazyEmbedder, SentenceTransformerEmbedder
+    from qa_bot.retrieval.embeddings import LazyEmbedder, SentenceTransformerEmbedder
 
     return LazyEmbedder(s.embed_model, lambda: SentenceTransformerEmbedder(s.embed_model, s.embed_batch_size))
 
 
 def build_store(s: Settings):
-    from .store import ChromaStore, make_client
+    from qa_bot.retrieval.store import ChromaStore, make_client
 
     try:
         client = make_client(Path(s.index_dir), s.chroma_url)
@@ -31,7 +31,7 @@ def build_store(s: Settings):
 
 
 def build_ingestor(s: Settings, embedder=None, store=None):
-    from .ingest import Ingestor
+    from qa_bot.ingest.pipeline import Ingestor
 
     return Ingestor(s, embedder or build_embedder(s), store or build_store(s))
 
@@ -42,17 +42,17 @@ def build_llm(s: Settings):
     if s.llm_provider == "openai":
         import os
 
-        from .llm import OpenAICompatModel
+        from qa_bot.llm.backends import OpenAICompatModel
 
         return OpenAICompatModel(
             s.llm_base_url, s.llm_model, s.llm_api_key or os.environ.get("OPENAI_API_KEY", ""), s.request_timeout, s.temperature
         )
     if s.llm_provider == "llama_cpp":
         try:
-            from .llm import LlamaCppModel
+            from qa_bot.llm.backends import LlamaCppModel
         except ImportError:
             raise BackendError("llama-cpp-python is not installed: run `make install`") from None
-        from .models import resolve_gguf
+        from qa_bot.llm.gguf import resolve_gguf
 
         path = resolve_gguf(s.llm_model, Path(s.model_cache))
         return LlamaCppModel(path, s.llm_model, s.n_ctx, s.threads(), s.temperature, prompt_cache_mb=s.prompt_cache_mb)
@@ -61,27 +61,27 @@ def build_llm(s: Settings):
 
 def load_bm25(s: Settings, store):
     """The persisted BM25 index; rebuilt from the store if missing or older than the manifest."""
-    from .bm25 import BM25Index
-    from .manifest import Manifest
+    from qa_bot.ingest.manifest import Manifest
+    from qa_bot.retrieval.bm25 import BM25Index
 
     folder = Path(s.index_dir) / "bm25"
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
     idx = BM25Index.load(folder)
     if idx is not None and m is not None and idx.digest == m.bm25_digest:
         return idx
-    from .chunking import embed_text
+    from qa_bot.ingest.chunking import embed_text
 
     pairs = sorted(((c.id, embed_text(c)) for c in store.all_chunks()), key=lambda p: p[0])
     return BM25Index.build(pairs, m.bm25_digest if m else "")
 
 
 def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
-    from .audit import JsonlLog, audit_record
-    from .bot import Bot
-    from .documents import DocumentLibrary
-    from .embeddings import CachedEmbedder
-    from .manifest import Manifest
-    from .retrieval import HybridRetriever
+    from qa_bot.answer.planner import DocumentLibrary
+    from qa_bot.audit import JsonlLog, audit_record
+    from qa_bot.bot import Bot
+    from qa_bot.ingest.manifest import Manifest
+    from qa_bot.retrieval.embeddings import CachedEmbedder
+    from qa_bot.retrieval.hybrid import HybridRetriever
 
     embedder = embedder or build_embedder(s)
     if not isinstance(embedder, CachedEmbedder):  # the bench builds several bots over one embedder

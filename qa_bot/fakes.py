@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .llm import BaseChatModel
+from qa_bot.llm.backends import BaseChatModel
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 

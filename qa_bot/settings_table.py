@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .settings import Settings
+from qa_bot.settings import Settings
 
 START = "<!-- settings-table:start -->"
 END = "<!-- settings-table:end -->"

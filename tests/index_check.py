@@ -14,9 +14,9 @@ def snapshot(index_dir: Path, collection: str = "qa_bot") -> dict:
     Open each index here only once its writers are done: chromadb caches clients per path, so a view
     opened before another process writes can be stale.
     """
-    from qa_bot.bm25 import BM25Index
-    from qa_bot.manifest import Manifest
-    from qa_bot.store import ChromaStore, make_client
+    from qa_bot.ingest.manifest import Manifest
+    from qa_bot.retrieval.bm25 import BM25Index
+    from qa_bot.retrieval.store import ChromaStore, make_client
 
     index_dir = Path(index_dir)
     m = Manifest.load(index_dir / "manifest.json")

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.bench import markdown, targets
-from qa_bot.bench_corpus import is_correct, load_squad, make_corpus, squad_paragraphs
-from qa_bot.bench_retrieval import bench_sizes
+from qa_bot.bench.corpus import is_correct, load_squad, make_corpus, squad_paragraphs
+from qa_bot.bench.retrieval import bench_sizes
+from qa_bot.bench.run import markdown, targets
 from qa_bot.fakes import HashEmbedder
+from qa_bot.retrieval.store import ChromaStore, make_client
 from qa_bot.schema import Chunk
-from qa_bot.store import ChromaStore, make_client
 from qa_bot.text import split_sentences
 
 from .test_chroma_server import chroma_server  # noqa: F401  (the fixture)
@@ -133,7 +133,7 @@ def test_correctness_uses_must_include_groups_and_refusals():
 
 @pytest.mark.slow
 def test_retrieval_part_runs_against_a_chroma_server(chroma_server):  # noqa: F811
-    from qa_bot.store import make_client as mc
+    from qa_bot.retrieval.store import make_client as mc
 
     emb = HashEmbedder()
     corpus = make_corpus(PARAGRAPHS, emb, 200)
@@ -146,7 +146,7 @@ def test_retrieval_part_runs_against_a_chroma_server(chroma_server):  # noqa: F8
 
 @pytest.mark.slow
 def test_quick_bench_writes_every_interface_key(tmp_path):
-    from qa_bot.bench import run_bench
+    from qa_bot.bench.run import run_bench
     from qa_bot.settings import Settings
 
     out = tmp_path / "bench"

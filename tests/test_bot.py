@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from jinja2 import UndefinedError
 
+from qa_bot.answer.prompts import REFUSAL, render
 from qa_bot.bot import Turn
 from qa_bot.errors import BadQuestionError
 from qa_bot.factory import build_bot
 from qa_bot.fakes import ScriptedLLM
-from qa_bot.prompts import REFUSAL, render
 from qa_bot.schema import Answer
 
 from .conftest import SEEDS, WSJ

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from qa_bot.factory import build_bot, build_store
-from qa_bot.manifest import Manifest
+from qa_bot.ingest.manifest import Manifest
 
 from .conftest import ROOT, SEEDS
 

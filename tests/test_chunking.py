@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from qa_bot.chunking import chunk_document, make_splitter
-from qa_bot.loaders import load_file
+from qa_bot.ingest.chunking import chunk_document, make_splitter
+from qa_bot.ingest.loaders import load_file
 from qa_bot.schema import Document
 
 from .conftest import NYT, SEEDS, WSJ

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot import ingest as ingest_module
 from qa_bot.factory import build_ingestor, build_store
+from qa_bot.ingest import pipeline as ingest_module
 
 from .conftest import ROOT
 from .index_check import assert_same_index, snapshot

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from qa_bot.documents import DocumentLibrary, plan
+from qa_bot.answer.planner import DocumentLibrary, plan
 from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import ScriptedLLM
 from qa_bot.settings import Settings
@@ -109,7 +109,7 @@ def test_passages_until_the_prefix_is_read_and_ask_reads_it_without_pruning(docs
 
 
 def test_why_panel_says_what_the_model_read(docs_settings):
-    from qa_bot.ui_render import turn_record, why_html
+    from qa_bot.server.render import turn_record, why_html
 
     bot = build_bot(docs_settings, llm=ScriptedLLM(["Russian state television calls him a clown [1]."]))
     html = why_html([turn_record(bot.ask(Q), None)])

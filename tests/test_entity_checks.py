@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from qa_bot.anchors import qualifies, question_anchors, unanswerable
-from qa_bot.citations import CitationChecker
-from qa_bot.entities import entities, found, haystack, known_names
+from qa_bot.answer.anchors import qualifies, question_anchors, unanswerable
+from qa_bot.answer.citations import CitationChecker
+from qa_bot.answer.entities import entities, found, haystack, known_names
 from qa_bot.factory import build_bot
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
-from qa_bot.retrieval import Retrieval
+from qa_bot.retrieval.hybrid import Retrieval
 from qa_bot.schema import Answer, Chunk, Scored
-from qa_bot.ui_render import turn_record, why_html
+from qa_bot.server.render import turn_record, why_html
 
 from .conftest import SEEDS
 

@@ -11,7 +11,7 @@ import pytest
 
 from qa_bot.errors import EmptyIndexError
 from qa_bot.factory import build_embedder, build_store
-from qa_bot.first_run import ensure_index
+from qa_bot.startup import ensure_index
 
 from .conftest import ROOT, SEEDS
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from qa_bot.embeddings import CachedEmbedder
+from qa_bot.answer.focus import GAP, focus
 from qa_bot.factory import build_bot
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
-from qa_bot.focus import GAP, focus
+from qa_bot.retrieval.embeddings import CachedEmbedder
 
 from .conftest import SEEDS
 

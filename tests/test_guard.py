@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from qa_bot.answer.guard import WITHHELD, instruction_spans, is_instruction, redact
 from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import ScriptedLLM
-from qa_bot.guard import WITHHELD, instruction_spans, is_instruction, redact
 
 from .conftest import SEEDS
 

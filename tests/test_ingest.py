@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.bm25 import BM25Index
 from qa_bot.errors import IndexMismatchError
 from qa_bot.factory import build_ingestor, build_store
-from qa_bot.manifest import Manifest
+from qa_bot.ingest.manifest import Manifest
+from qa_bot.retrieval.bm25 import BM25Index
 
 from .conftest import SEEDS
 

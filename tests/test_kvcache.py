@@ -5,7 +5,7 @@ import struct
 
 import numpy as np
 
-from qa_bot.kvcache import MIN_GAIN, PromptCache, SnapshotStore, common_prefix
+from qa_bot.llm.kvcache import MIN_GAIN, PromptCache, SnapshotStore, common_prefix
 
 BYTES_PER_TOKEN = 10
 

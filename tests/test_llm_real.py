@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from qa_bot.factory import build_bot
-from qa_bot.models import resolve_gguf
+from qa_bot.llm.gguf import resolve_gguf
 
 from .conftest import ROOT, WSJ
 from .serving import free_port
@@ -126,7 +126,7 @@ def test_hostile_document_does_not_take_over(real_seeds_index, tmp_path):
 def test_prompt_cache_resumes_an_earlier_prompt_with_the_same_answer(real_seeds_index):
     """Real llama.cpp: A, B, then A's passage again. With the cache, the third prompt resumes from A's
     snapshot (restored over B's live context), and the answers match a model without the cache."""
-    from qa_bot.llm import LlamaCppModel
+    from qa_bot.llm.backends import LlamaCppModel
 
     gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
     cached = LlamaCppModel(gguf, "small", 2048, 2, prompt_cache_mb=64)
@@ -149,7 +149,7 @@ def test_prompt_cache_resumes_an_earlier_prompt_with_the_same_answer(real_seeds_
 def test_passages_read_ahead_are_resumed_from_disk_by_another_process(real_seeds_index, tmp_path):
     """Real llama.cpp: one model reads two passages ahead into a folder; a second model (as a later
     `qa-bot ask` would) resumes a prompt that starts with one of them, and answers as a plain model."""
-    from qa_bot.llm import LlamaCppModel
+    from qa_bot.llm.backends import LlamaCppModel
 
     gguf = resolve_gguf("qwen2.5-coder-0.5b", real_seeds_index.model_cache)
     text = (ROOT / "seeds" / WSJ).read_text(encoding="utf-8")

@@ -13,8 +13,8 @@ import pytest
 
 from qa_bot.errors import BadFileError
 from qa_bot.factory import build_ingestor
-from qa_bot.loaders import load_file
-from qa_bot.manifest import Manifest
+from qa_bot.ingest.loaders import load_file
+from qa_bot.ingest.manifest import Manifest
 
 from .conftest import NYT, ROOT, SEEDS, WSJ
 

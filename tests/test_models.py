@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from qa_bot import models
 from qa_bot.errors import ModelIntegrityError
+from qa_bot.llm import gguf as models
 
 
 def _fake_parts(tmp_path, monkeypatch, payloads: list[bytes]):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa_bot.manifest import Manifest
+from qa_bot.ingest.manifest import Manifest
 from qa_bot.settings import Settings, load_settings
 from qa_bot.settings_table import markdown_table, readme_block
 

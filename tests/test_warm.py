@@ -6,7 +6,7 @@ import threading
 
 from qa_bot.factory import build_bot
 from qa_bot.fakes import ScriptedLLM
-from qa_bot.warm import BackgroundWarmer
+from qa_bot.llm.read_ahead import BackgroundWarmer
 
 
 class WarmingLLM(ScriptedLLM):

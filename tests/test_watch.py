@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from qa_bot.factory import build_ingestor
-from qa_bot.manifest import Manifest
-from qa_bot.watch import watch_folders
+from qa_bot.ingest.manifest import Manifest
+from qa_bot.ingest.watch import watch_folders
 
 
 def _sources(s) -> dict[str, str]:

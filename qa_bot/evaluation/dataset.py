@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import QaBotError
+from qa_bot.errors import QaBotError
 
 
 class DatasetError(QaBotError):

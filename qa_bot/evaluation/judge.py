@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from ..errors import QaBotError
-from ..prompts import PROMPTS_DIR, render
-from ..schema import Answer
+from qa_bot.answer.prompts import PROMPTS_DIR, render
+from qa_bot.errors import QaBotError
+from qa_bot.schema import Answer
 
 _VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .report import expected, why_failed
+from qa_bot.evaluation.report import expected, why_failed
 
 
 def _case(parent: ET.Element, classname: str, name: str, seconds: float = 0.0) -> ET.Element:

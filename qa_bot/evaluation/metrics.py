@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..citations import MARKER
-from ..schema import Citation
-from .matcher import mentions
+from qa_bot.answer.citations import MARKER
+from qa_bot.evaluation.matcher import mentions
+from qa_bot.schema import Citation
 
 # Metrics where higher is better and that live in [0, 1]: the ones gated against the baseline and charted.
 RATE_METRICS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .metrics import LATENCIES, RATE_METRICS
+from qa_bot.evaluation.metrics import LATENCIES, RATE_METRICS
 
 TABLE_KEYS = (
     *RATE_METRICS,

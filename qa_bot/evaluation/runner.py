@@ -13,14 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bot import Bot
-from ..errors import IndexMismatchError, QaBotError
-from ..settings import Settings
-from .dataset import Item, episodes, limit_episodes, load_dataset
-from .junit import write_junit
-from .metrics import ANSWERABLE_METRICS, RATE_METRICS, aggregate
-from .report import metrics_table, plot, render_report
-from .scoring import SourceResolver, ask_episode, score
+from qa_bot.bot import Bot
+from qa_bot.errors import IndexMismatchError, QaBotError
+from qa_bot.evaluation.dataset import Item, episodes, limit_episodes, load_dataset
+from qa_bot.evaluation.junit import write_junit
+from qa_bot.evaluation.metrics import ANSWERABLE_METRICS, RATE_METRICS, aggregate
+from qa_bot.evaluation.report import metrics_table, plot, render_report
+from qa_bot.evaluation.scoring import SourceResolver, ask_episode, score
+from qa_bot.settings import Settings
 
 Echo = Callable[[str], None]
 
@@ -68,7 +68,7 @@ class Runner:
 
     def llm(self):
         if self._llm == "unset":  # the model loads once, whatever the number of indexes
-            from ..factory import build_llm
+            from qa_bot.factory import build_llm
 
             self._llm = build_llm(self.settings)
         return self._llm
@@ -81,8 +81,8 @@ class Runner:
             if not s.judge_provider:
                 self._judge = None
             else:
-                from ..factory import build_llm
-                from .judge import Judge
+                from qa_bot.evaluation.judge import Judge
+                from qa_bot.factory import build_llm
 
                 model = s.judge_model or s.llm_model
                 same = s.judge_provider == s.llm_provider and model == s.llm_model and not s.judge_base_url
@@ -96,8 +96,8 @@ class Runner:
         key = str(Path(s.index_dir).resolve())
         if key in self.targets:
             return self.targets[key]
-        from ..factory import build_bot, build_embedder, build_ingestor, build_store
-        from ..manifest import Manifest
+        from qa_bot.factory import build_bot, build_embedder, build_ingestor, build_store
+        from qa_bot.ingest.manifest import Manifest
 
         embedder, store = build_embedder(s), build_store(s)
         manifest = Manifest.load(Path(s.index_dir) / "manifest.json")
@@ -110,7 +110,7 @@ class Runner:
                 report = ing.run([corpus], rebuild=True, progress=sys.stderr.isatty())
             self.echo(report.summary())
         else:
-            from ..first_run import ensure_index
+            from qa_bot.startup import ensure_index
 
             ensure_index(s, embedder, store, echo=self.echo)
         bot = build_bot(s, embedder=embedder, store=store, llm=self.llm())
@@ -118,7 +118,7 @@ class Runner:
         # large corpus may skip it: reading hundreds of passages would cost more than the questions)
         warm = bot.warm() if read_ahead else None
         if warm is not None:
-            from ..warm import describe
+            from qa_bot.llm.read_ahead import describe
 
             self.echo(describe(warm))
         self.targets[key] = Target(s, bot, SourceResolver(s, store))
@@ -191,7 +191,7 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
     """The suite's questions and the index they run against (building it when the suite owns one)."""
     s, root = runner.settings, runner.eval_dir.parent
     if cfg.get("benchmark"):
-        from .squad2 import distractor_split, load_squad2, write_corpus
+        from qa_bot.evaluation.squad2 import distractor_split, load_squad2, write_corpus
 
         folder = Path(s.benchmarks) / cfg["benchmark"]
         if not folder.is_dir():

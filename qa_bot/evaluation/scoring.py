@@ -7,16 +7,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bot import Turn
-from ..errors import BadFileError, QaBotError
-from ..loaders import load_file
-from ..manifest import Manifest
-from ..schema import Answer, Citation
-from ..settings import Settings
+from qa_bot.bot import Turn
+from qa_bot.errors import BadFileError, QaBotError
+from qa_bot.evaluation.dataset import Item
+from qa_bot.evaluation.matcher import is_correct, missing_groups
+from qa_bot.evaluation.support import support
+from qa_bot.ingest.loaders import load_file
+from qa_bot.ingest.manifest import Manifest
+from qa_bot.schema import Answer, Citation
+from qa_bot.settings import Settings
+
 from . import metrics as M
-from .dataset import Item
-from .matcher import is_correct, missing_groups
-from .support import support
 
 
 class SourceResolver:

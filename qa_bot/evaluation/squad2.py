@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from .dataset import DatasetError, Item
+from qa_bot.evaluation.dataset import DatasetError, Item
 
 
 def paragraph_name(text: str) -> str:

@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ..schema import Citation
-from ..text import split_sentences as split_text
-from .matcher import tokens
+from qa_bot.evaluation.matcher import tokens
+from qa_bot.schema import Citation
+from qa_bot.text import split_sentences as split_text
 
 MIN_COVERAGE = 0.5  # share of a sentence's content words that must be in its passage
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")

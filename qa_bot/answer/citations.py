@@ -1,0 +1,250 @@
+"""Citations checked by code: parse [n] markers, check each sentence's support, pick verbatim quotes.
+
+Support = lexical coverage (share of the claim's content-word stems found in the cited passage) blended
+with embedding similarity (MiniLM cosine between the claim and its best passage sentence). Lexical
+coverage catches invented names and numbers; the embedding term forgives paraphrase. Every name, number
+and date in a claim must appear in what it cites (`entities`), and what a claim cites must mention what
+the question is about (`anchors`). No cross-encoder or NLI model ships inside a PyPI package here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa_bot.answer import anchors as anchor_rules
+from qa_bot.answer import entities as entity_rules
+from qa_bot.answer.focus import score_sentences
+from qa_bot.answer.guard import is_instruction
+from qa_bot.retrieval.embeddings import Embedder
+from qa_bot.schema import Citation, Scored
+from qa_bot.text import content_stems, numbers, sentence_spans
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+# "According to [3], X" / "As stated in source [2], X": the marker is kept, the phrase goes.
+_ACCORDING = re.compile(
+    r"\b(?:according to|as (?:stated|said|mentioned|reported) in|as per|based on|from)\s+(?:source\s*)?"
+    r"(?=\[\d)(\[\d+(?:\s*[,;]\s*\d+)*\])\s*,?\s*",
+    re.IGNORECASE,
+)
+_ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
+_LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_CANNOT = re.compile(
+    r"cannot answer|can't answer|can not answer|unable to answer|not (?:in|contained in|found in|mentioned in|"
+    r"provided in|present in|stated in|available in) (?:the )?(?:provided )?sources|do(?:es)? not (?:contain|mention|"
+    r"provide|say|specify|include|state)|no information|don't know|do not know|not specified|not mentioned",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Claim:
+    text: str  # sentence without markers
+    markers: list[int]
+
+
+@dataclass
+class Check:
+    claim: Claim
+    source_index: int | None  # 0-based index into the sources given to the model
+    score: float
+    quote_span: tuple[int, int] | None  # offsets inside the chunk text
+    auto: bool = False  # citation attached by code (the model gave none)
+    failed: tuple[str, str] | None = None  # (check, detail) when no passage supports the claim
+
+
+@dataclass
+class Verified:
+    answer: str
+    citations: list[Citation]
+    removed: list[str] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    removed_checks: list[dict[str, str]] = field(default_factory=list)  # {"sentence", "check", "detail"} per removal
+
+
+def says_cannot_answer(text: str) -> bool:
+    return bool(_CANNOT.search(text))
+
+
+def parse_claims(answer: str) -> list[Claim]:
+    """Split an answer into sentences and pull out the [n] markers of each."""
+    claims: list[Claim] = []
+    for s, e in sentence_spans(answer.strip()):
+        sent = answer.strip()[s:e]
+        lead = _LEADING.match(sent)
+        if lead and claims:  # "… a clown." [2] Next sentence: the marker closes the previous sentence
+            claims[-1].markers.extend(int(n) for n in re.findall(r"\d+", lead.group(0)))
+            sent = sent[lead.end() :]
+        markers = [int(n) for grp in MARKER.findall(sent) for n in re.split(r"[,;]\s*", grp.replace(" ", ""))]
+        text = _ACCORDING.sub("", sent)
+        text = _ENUMERATOR.sub("", MARKER.sub("", text).strip()).strip()  # "2. Putin said..." in a list
+        text = text[:1].upper() + text[1:]
+        if not text:
+            if markers and claims:  # a marker standing after the sentence end belongs to the previous sentence
+                claims[-1].markers.extend(markers)
+            continue
+        claims.append(Claim(text, markers))
+    return claims
+
+
+class CitationChecker:
+    """Keeps the answer sentences their cited passages support, re-attributes or removes the others."""
+
+    def __init__(self, embedder: Embedder | None, threshold: float = 0.5, *, entity_check: bool = True,
+                 anchor_check: bool = True):
+        self.embedder = embedder
+        self.threshold = threshold
+        self.entity_check = entity_check
+        self.anchor_check = anchor_check
+
+    def verify(self, answer: str, sources: list[Scored], question: str = "",
+               openings: dict[str, str] | None = None, context: dict[str, str] | None = None) -> Verified:
+        """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id."""
+        claims = parse_claims(answer)
+        # a sentence's first word is a name if any of these writes it capitalised mid-sentence
+        known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
+        checks = [self._check(c, sources, known, context or {}) for c in claims]
+        anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
+        kept: list[Check] = []
+        removed: list[str] = []
+        reasons: list[dict[str, str]] = []
+        for ch in checks:
+            if ch.source_index is None:
+                if content_stems(ch.claim.text):
+                    removed.append(ch.claim.text)
+                    check, detail = ch.failed or ("support", "")
+                    reasons.append({"sentence": ch.claim.text, "check": check, "detail": detail})
+                continue
+            texts = anchor_rules.passage_texts(sources[ch.source_index].chunk, openings or {})
+            if anchors and not anchor_rules.qualifies(anchors, texts):
+                missing = ", ".join(a.text for a in anchor_rules.absent(anchors, texts))
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "anchor",
+                                "detail": f"the cited passage does not mention: {missing}"})
+                continue
+            kept.append(ch)
+        v = self._assemble(kept, sources, removed, checks)
+        v.removed_checks = reasons
+        return v
+
+    def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset(),
+               context: dict[str, str] | None = None) -> Check:
+        """Best support among the cited passages; if they fail (small models mis-number), among all given."""
+        valid = [m - 1 for m in claim.markers if 1 <= m <= len(sources)]
+        best = self._best(claim, sources, valid, known, "the cited passage", context) if valid else None
+        if best is None or best.source_index is None:
+            cited_failure = best.failed if best is not None else None
+            best = self._best(claim, sources, list(range(len(sources))), known, "the closest passage", context)
+            best.auto = True
+            if best.source_index is None and cited_failure is not None:
+                best.failed = cited_failure  # the reason is about what the model cited
+        return best
+
+    def _best(self, claim: Claim, sources: list[Scored], candidates: list[int], known: frozenset[str] = frozenset(),
+              where: str = "the cited passage", context: dict[str, str] | None = None) -> Check:
+        """The candidate passage that supports the claim best, if above the threshold. `context` (chunk id ->
+        text around the passage) also counts for names and numbers: in document mode the model read the
+        neighbouring passages too, and a name introduced a paragraph earlier is still the one meant."""
+        stems = set(content_stems(claim.text))
+        best = Check(claim, None, 0.0, None)
+        if not stems:
+            return best
+        ents = entity_rules.entities(claim.text, known) if self.entity_check else []
+        closest: tuple[float, str] = (-1.0, "")  # (support, why it failed gates) of the most alike passage
+        sims = self._similarities(claim.text, [sources[i].chunk.text for i in candidates])
+        for i, sim_per_sentence in zip(candidates, sims, strict=True):
+            chunk = sources[i].chunk
+            spans = sentence_spans(chunk.text)
+            usable = [not is_instruction(chunk.text[s:e]) for s, e in spans]  # orders in a source never back a claim
+            if not any(usable):
+                continue
+            text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
+            lexical = len(stems & set(content_stems(text))) / len(stems)
+            gate = self._gate(claim.text, ents, text, chunk.title + "\n" + (context or {}).get(chunk.id, ""), where)
+            j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf
+                               for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
+            support = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j]))
+            closest = max(closest, (support, gate))
+            score = 0.0 if gate else support
+            if score > best.score:
+                best = Check(claim, i, score, spans[j])
+        if best.score < self.threshold:
+            support, gate = closest
+            failed = (("entity" if self.entity_check else "support"), gate) if gate else (
+                "support", f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}")
+            return Check(claim, None, best.score, None, failed=failed)
+        return best
+
+    def _gate(self, claim: str, ents: list[entity_rules.Entity], text: str, title: str, where: str) -> str:
+        """Why the passage cannot back the claim whatever its overlap ("" if it can): a name, number or date it lacks.
+
+        The title counts: the model reads it with the passage ("The Wall Street Journal reports...").
+        """
+        if self.entity_check:
+            return entity_rules.describe(entity_rules.missing(ents, entity_rules.haystack(text, title)), where)
+        lacking = numbers(claim) - numbers(text)
+        return f"numbers not in {where}: {', '.join(sorted(lacking))}" if lacking else ""
+
+    def _similarities(self, claim: str, chunks: list[str]) -> list[np.ndarray]:
+        per_chunk = [[chunk[s:e] for s, e in sentence_spans(chunk)] for chunk in chunks]
+        if self.embedder is None:
+            return [np.zeros(len(p)) for p in per_chunk]
+        flat = [s for p in per_chunk for s in p]
+        vecs = self.embedder.embed([claim, *flat])
+        sims = vecs[1:] @ vecs[0]
+        out, pos = [], 0
+        for p in per_chunk:
+            out.append(sims[pos : pos + len(p)])
+            pos += len(p)
+        return out
+
+    def _assemble(self, kept: list[Check], sources: list[Scored], removed: list[str], checks: list[Check]) -> Verified:
+        """Renumber markers 1, 2, 3... by first use; one citation per cited passage, quote verbatim."""
+        number: dict[int, int] = {}
+        spans: dict[int, list[tuple[int, int]]] = {}
+        parts: list[str] = []
+        for ch in kept:
+            assert ch.source_index is not None and ch.quote_span is not None
+            n = number.setdefault(ch.source_index, len(number) + 1)
+            spans.setdefault(ch.source_index, []).append(ch.quote_span)
+            parts.append(_with_marker(ch.claim.text, n))
+        citations = []
+        for idx, n in sorted(number.items(), key=lambda kv: kv[1]):
+            chunk = sources[idx].chunk
+            s = min(a for a, _ in spans[idx])
+            e = max(b for _, b in spans[idx])
+            if e - s > 700:  # distant sentences: show the first one only
+                s, e = spans[idx][0]
+            citations.append(
+                Citation(n, chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.id)
+            )
+        return Verified(" ".join(parts), citations, removed, checks)
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    """Put the marker before the sentence's closing punctuation: "... in 2019 [1]."."""
+    m = re.search(r"[.!?]+$", sentence)
+    if m:
+        return f"{sentence[: m.start()].rstrip()} [{n}]{sentence[m.start():]}"
+    return f"{sentence} [{n}]"
+
+
+def _overlap(stems: set[str], sentence: str) -> float:
+    return len(stems & set(content_stems(sentence))) / max(1, len(stems))
+
+
+def extractive(question: str, sources: list[Scored], embedder: Embedder | None, max_sentences: int = 2) -> Verified | None:
+    """No LLM: the source sentences that best match the question, cited. None when nothing matches."""
+    if not content_stems(question) or not sources:
+        return None
+    scored = score_sentences(question, [s.chunk.text for s in sources], embedder)
+    cands = sorted(((s.score, s.passage, s.span) for s in scored), key=lambda c: -c[0])
+    picked = [c for c in cands[:max_sentences] if c[0] >= 0.35]
+    if not picked:
+        return None
+    checks = [
+        Check(Claim(sources[i].chunk.text[a:b], [i + 1]), i, score, (a, b)) for score, i, (a, b) in picked
+    ]
+    return CitationChecker(None)._assemble(checks, sources, [], checks)

@@ -1,0 +1,82 @@
+"""Whole documents for the model to read, and the planner that decides when it reads them.
+
+When the whole corpus fits `context_tokens`, the model reads every document whole, in a fixed order,
+after one system prompt: every question shares that prefix, so its KV state is computed once per
+corpus and model (read ahead like the passages, `qa_bot/kvcache.py`) and a question only reads itself.
+Otherwise the model reads retrieved passages. Documents are loaded with the ingest loader from the
+paths in the index manifest, and used only when their sha256 still matches it, so every quote is a
+verbatim slice of the text that was indexed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_bot.errors import BadFileError
+from qa_bot.ingest.loaders import load_file
+from qa_bot.ingest.manifest import Manifest
+from qa_bot.schema import Chunk
+
+CHARS_PER_TOKEN = 3.5  # English prose with Qwen's tokenizer is 3.6-4.2 characters a token; erring long
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the model reads for one question: `mode` is "documents" or "passages"."""
+
+    mode: str
+    documents: tuple[Chunk, ...] = ()
+    why: str = ""
+    pending: bool = False  # documents fit, but their prefix has not been read ahead yet
+
+
+class DocumentLibrary:
+    """The indexed documents, whole, as one chunk each (position -1), reloaded when the manifest changes."""
+
+    def __init__(self, index_dir: Path, max_file_mb: float, allowed: list[str]):
+        self.manifest_path = Path(index_dir) / "manifest.json"
+        self.max_bytes, self.allowed = int(max_file_mb * 1e6), allowed
+        self._key: str | None = None
+        self._docs: tuple[Chunk, ...] | None = None
+
+    def documents(self) -> tuple[Chunk, ...] | None:
+        """Every indexed document whole, in a stable order; None if one cannot be read as indexed."""
+        m = Manifest.load(self.manifest_path)
+        if m is None or not m.sources or m.dirty:
+            return None
+        key = m.digest()
+        if key != self._key:
+            self._key, self._docs = key, self._load(m)
+        return self._docs
+
+    def _load(self, m: Manifest) -> tuple[Chunk, ...] | None:
+        docs = []
+        for path, e in sorted(m.sources.items(), key=lambda kv: (kv[1].source, kv[0])):
+            if e.chunks == 0:
+                continue
+            try:
+                doc = load_file(Path(path), max_bytes=self.max_bytes, allowed=self.allowed)
+            except BadFileError:
+                return None  # moved or unreadable since ingest: passages still work
+            if doc.sha256 != e.sha256:
+                return None  # changed since ingest: quotes must come from the indexed text
+            docs.append(Chunk(f"{e.doc_id}:doc", e.doc_id, e.source, e.title, doc.text, 0, len(doc.text), -1))
+        return tuple(docs)
+
+
+def estimate_tokens(docs: tuple[Chunk, ...]) -> int:
+    return int(sum(len(d.text) + len(d.title) + 8 for d in docs) / CHARS_PER_TOKEN)
+
+
+def plan(library: DocumentLibrary | None, context_tokens: int) -> Plan:
+    """Whole documents when every one of them fits the budget together; else passages."""
+    if library is None or context_tokens <= 0:
+        return Plan("passages", why="document mode off")
+    docs = library.documents()
+    if not docs:
+        return Plan("passages", why="documents not readable as indexed")
+    need = estimate_tokens(docs)
+    if need > context_tokens:
+        return Plan("passages", why=f"corpus of about {need} tokens exceeds context_tokens={context_tokens}")
+    return Plan("documents", docs, why=f"{len(docs)} documents, about {need} tokens")

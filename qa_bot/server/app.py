@@ -1,0 +1,170 @@
+"""The Gradio web UI: layout only. Behaviour lives in ui_handlers.ChatApp, HTML in ui_render."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from qa_bot.server.assets import CSS, JS  # noqa: E402
+from qa_bot.server.chat import ChatApp  # noqa: E402
+from qa_bot.settings import Settings  # noqa: E402
+
+EXAMPLES = [
+    "When and where did Putin and Zelensky meet for the first time?",
+    "What does Putin call Zelensky?",
+    "Why could a meeting with Zelensky be risky for Putin?",
+    "Who said the propaganda apparatus assumes society will accept any result?",
+]
+
+HEAD = f"<script>{JS}</script>"
+THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
+
+
+def browser_secret(data_dir: Path) -> str:
+    """A stable key for gr.BrowserState, so a browser keeps its conversations across server restarts."""
+    path = Path(data_dir) / "ui_secret"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(16), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
+    """The whole app as a Blocks object; never launches (see serve)."""
+    app = ChatApp(bot, settings, ingestor)
+    with gr.Blocks(title="qa-bot", analytics_enabled=False, fill_width=True) as demo:
+        demo.qa_app = app  # type: ignore[attr-defined]  # handy for tests and serve
+        browser_id = gr.BrowserState("", storage_key="qa_bot_browser", secret=browser_secret(settings.data_dir))
+        session = gr.State(None)
+
+        with gr.Sidebar(open=True, width=300):
+            gr.Markdown("### Conversations")
+            new_btn = gr.Button("+ New conversation", variant="secondary", elem_id="qa-new")
+            convs = gr.Radio([], label="Past conversations", show_label=False, elem_id="qa-convs", visible=False)
+            gr.Markdown("### Settings")
+            top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages per answer (top-k)",
+                              info="More passages: more context for the model, slower answers.")
+            gr.Markdown(f"Backend **{settings.llm_provider}** · model **{bot.model_name}**<br>"
+                        f"Embedder **{settings.embed_model}**", elem_classes="qa-small")
+
+        gr.HTML('<div class="qa-header"><h1>qa-bot</h1><p>Answers from your documents. Every claim carries a '
+                'numbered citation that the code has checked against the source; click a number to see the '
+                'passage.</p></div>')
+        status = gr.Markdown(app.status(), elem_classes="qa-small")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(
+                            label="Conversation", elem_id="qa-chat", height=560, layout="bubble",
+                            examples=[{"text": q} for q in EXAMPLES],
+                            placeholder="**Ask about your documents.** Try an example, or upload files in the "
+                                        "Documents tab.",
+                            feedback_options=("Like", "Dislike"), buttons=["copy"],
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(placeholder="Loading…", show_label=False, scale=1, interactive=False,
+                                             elem_id="qa-question", autofocus=True, max_lines=6, container=False)
+                            send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="qa-send")
+                            stop = gr.Button("Stop", variant="stop", scale=0, min_width=90, elem_id="qa-stop")
+                    with gr.Column(scale=2, elem_id="qa-sources-col"):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(elem_id="qa-sources-panel", js_on_load=None)
+                with gr.Accordion("Why this answer?", open=False, elem_id="qa-why"):
+                    why = gr.HTML(js_on_load=None)
+                with gr.Accordion("Retrieved passages (debug)", open=False, elem_id="qa-debug"):
+                    debug = gr.HTML(js_on_load=None)
+            with gr.Tab("Documents", id="docs"):
+                allowed = ", ".join(settings.allowed_extensions)
+                gr.Markdown(f"Add documents ({allowed}; up to {settings.max_upload_mb:g} MB each). "
+                            "They are searchable as soon as they are indexed.")
+                files = gr.File(file_count="multiple", file_types=list(settings.allowed_extensions),
+                                label="Files to add", elem_id="qa-upload", height=150)
+                add = gr.Button("Add to the index", variant="primary", elem_id="qa-add")
+                report = gr.Markdown(elem_id="qa-upload-report")
+                table = gr.Dataframe(app.documents(), headers=["document", "title", "passages", "folder"],
+                                     interactive=False, label="Indexed documents", wrap=True, elem_id="qa-docs",
+                                     column_widths=["24%", "56%", "10%", "10%"])
+                with gr.Row():
+                    pick = gr.Dropdown(choices=[r[0] for r in app.documents()], label="Document", scale=3)
+                    view_btn = gr.Button("View text", scale=1)
+                    remove_btn = gr.Button("Remove from index", variant="stop", scale=1)
+                viewer = gr.HTML(js_on_load=None)
+
+        views = [chat, box, sources, why, debug]
+        demo.load(app.start, [browser_id], [browser_id, session, convs, *views], api_visibility="private")
+        ask_outputs = [*views[:2], sources, why, debug, session, convs]
+        send.click(app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
+        box.submit(app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
+        chat.example_select(_example_text, None, box, api_visibility="private").then(
+            app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
+        stop.click(app.stop, [session], None, queue=False, api_visibility="private")
+        new_btn.click(app.new_conversation, [session], ask_outputs, api_visibility="private")
+        convs.input(app.open_conversation, [convs, session], ask_outputs, api_visibility="private")
+        chat.clear(app.new_conversation, [session], ask_outputs, api_visibility="private")
+        chat.like(_on_like(app), [session], None, api_visibility="private")
+
+        add.click(_upload(app), [files], [report, table, pick, status], api_visibility="private").then(
+            lambda: None, None, files, api_visibility="private")
+        remove_btn.click(app.remove_document, [pick], [report, table, pick, status], api_visibility="private")
+        view_btn.click(app.view_document, [pick], [viewer], api_visibility="private")
+        gr.api(app.ask, api_name="ask", api_description="Ask a question; returns the answer object with citations.")
+        gr.api(app.chat_api, api_name="chat",
+               api_description="Ask within a conversation: pass the returned `conversation` id with a follow-up.")
+    return demo
+
+
+def _example_text(evt: gr.SelectData) -> str:
+    return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+
+def _on_like(app: ChatApp):
+    def on_like(session: dict, evt: gr.LikeData) -> None:
+        app.feedback(session, evt.index, evt.liked)
+
+    return on_like
+
+
+def _upload(app: ChatApp):
+    def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008 (gradio injects it here)
+        return app.upload(files, progress)
+
+    return upload
+
+
+def launch_options(settings: Settings) -> dict:
+    """launch() arguments shared by serve() and the tests: local bind, no share link, no tracebacks."""
+    from qa_bot.server.uploads import auth_check, load_users
+
+    data, index = Path(settings.data_dir).resolve(), Path(settings.index_dir).resolve()
+    return dict(
+        server_name=settings.host, server_port=settings.port, share=False, show_error=False,
+        auth=auth_check(load_users(settings)), auth_message="qa-bot: please log in.",
+        # gradio's hard cap is above ours so our handler can name the file and the limit
+        max_file_size=f"{int(settings.max_upload_mb * 2) + 1}mb",
+        blocked_paths=[str(data), str(index)], footer_links=["api"],
+        theme=THEME, css=CSS, head=HEAD, ssr_mode=False, enable_monitoring=False,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Build the real bot, index the seeds if the index is empty, and serve until stopped."""
+    from qa_bot.factory import build_bot, build_ingestor, load_bm25
+    from qa_bot.llm.read_ahead import BackgroundWarmer
+
+    bot = build_bot(settings)
+    ingestor = build_ingestor(settings, embedder=bot.embedder, store=bot.retriever.store)
+    if bot.retriever.store.count() == 0 and Path(settings.seeds_dir).is_dir():
+        print(ingestor.run([Path(settings.seeds_dir)]).summary(), flush=True)
+        bot.retriever.bm25 = load_bm25(settings, bot.retriever.store)
+    demo = build_ui(bot, settings, ingestor)
+    demo.qa_app.warmer = BackgroundWarmer(bot.warm)  # type: ignore[attr-defined]
+    demo.qa_app.warmer.request()  # type: ignore[attr-defined]
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    demo.launch(**launch_options(settings))

@@ -1,0 +1,106 @@
+"""The web surface's guards: upload checks and safe names, and the optional login."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import shutil
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+
+from qa_bot.errors import QaBotError
+from qa_bot.settings import Settings
+
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+
+def sanitize_filename(name: str, fallback: str = "upload") -> str:
+    """A plain file name: no folders, no leading dots, no control or shell characters, bounded length."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFKC", name or ""))[-1]
+    base = _UNSAFE.sub("_", base).strip("._-")
+    base = re.sub(r"_+", "_", base)
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = stem[:100].rstrip("._-") or fallback
+    return f"{stem}.{ext.lower()[:10]}" if ext else stem
+
+
+def check_upload(path: Path, display_name: str, s: Settings) -> str | None:
+    """Why an uploaded file cannot be accepted, or None if it can."""
+    ext = Path(display_name).suffix.lower()
+    if ext not in s.allowed_extensions:
+        return f"file type '{ext or 'none'}' is not accepted (allowed: {', '.join(s.allowed_extensions)})"
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "the upload did not arrive; try again"
+    if size > s.max_upload_mb * 1e6:
+        return f"{_human(size)} is over the {s.max_upload_mb:g} MB upload limit"
+    if size == 0:
+        return "the file is empty"
+    return None
+
+
+def _human(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+def store_upload(src: Path, display_name: str, uploads: Path) -> Path:
+    """Copy an accepted upload into the uploads folder under a sanitised, non-clobbering name."""
+    uploads.mkdir(parents=True, exist_ok=True)
+    name = sanitize_filename(display_name)
+    target = uploads / name
+    digest = _sha256(src)
+    n = 2
+    while target.exists() and _sha256(target) != digest:  # same bytes again = same document
+        stem, ext = Path(name).stem, Path(name).suffix
+        target = uploads / f"{stem}-{n}{ext}"
+        n += 1
+    if target.resolve().parent != uploads.resolve():  # belt and braces after sanitising
+        raise QaBotError(f"refused file name '{display_name}'")
+    shutil.copyfile(src, target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_users(s: Settings) -> dict[str, str]:
+    """user -> password from `auth` ("u:p,u2:p2") and `auth_file` (one "u:p" per line, # comments)."""
+    lines = [part for part in s.auth.split(",")] if s.auth else []
+    if s.auth_file:
+        try:
+            lines += Path(s.auth_file).read_text(encoding="utf-8").splitlines()
+        except OSError as e:
+            raise QaBotError(f"cannot read auth_file {s.auth_file}: {e.strerror}") from None
+    users: dict[str, str] = {}
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user.strip() or not password:
+            raise QaBotError("login entries must look like user:password")
+        users[user.strip()] = password
+    return users
+
+
+def auth_check(users: dict[str, str]) -> Callable[[str, str], bool] | None:
+    """Gradio's auth callable (constant-time comparison), or None when login is off."""
+    if not users:
+        return None
+
+    def check(user: str, password: str) -> bool:
+        expected = users.get(user)
+        ok = hmac.compare_digest((expected or "\0").encode(), (password or "").encode())
+        return expected is not None and ok
+
+    return check
