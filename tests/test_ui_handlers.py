@@ -13,9 +13,10 @@ from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import ScriptedLLM
 from qa_bot.llm.backends import BaseChatModel
 from qa_bot.server.app import build_ui, launch_options
+from qa_bot.server.auth import auth_check, load_users
 from qa_bot.server.chat import ChatApp
 from qa_bot.server.sources import locate, paragraph_spans
-from qa_bot.server.uploads import auth_check, check_upload, load_users, sanitize_filename, store_upload
+from qa_bot.server.uploads import check_upload, sanitize_filename, store_upload
 
 from .conftest import NYT, SEEDS, WSJ
 

@@ -140,7 +140,7 @@ def _upload(app: ChatApp):
 
 def launch_options(settings: Settings) -> dict:
     """launch() arguments shared by serve() and the tests: local bind, no share link, no tracebacks."""
-    from qa_bot.server.uploads import auth_check, load_users
+    from qa_bot.server.auth import auth_check, load_users
 
     data, index = Path(settings.data_dir).resolve(), Path(settings.index_dir).resolve()
     return dict(
