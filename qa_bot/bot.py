@@ -174,7 +174,7 @@ class Bot:
         if p.mode == "documents":
             report = self.llm.warm([self.messages("", Retrieval([]), p)], self.warm_bytes)
             return None if report is None else {**report, "what": "documents"}
-        chunks = sorted(self.retriever.store.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
+        chunks = sorted(self.retriever.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
         return self.llm.warm(prompts, self.warm_bytes)
 
@@ -185,7 +185,7 @@ class Bot:
         key = "|".join(d.doc_id for d in plan.documents) + f"#{self.retriever.store.count()}"
         if self._units is None or self._units[0] != key:
             by_doc: dict[str, list] = {}
-            for c in self.retriever.store.all_chunks():
+            for c in self.retriever.all_chunks():
                 by_doc.setdefault(c.doc_id, []).append(c)
             units: list[Scored] = []
             numbers: dict[int, list[int]] = {}

@@ -69,10 +69,7 @@ def load_bm25(s: Settings, store):
     idx = BM25Index.load(folder)
     if idx is not None and m is not None and idx.digest == m.bm25_digest:
         return idx
-    from qa_bot.ingest.chunking import embed_text
-
-    pairs = sorted(((c.id, embed_text(c)) for c in store.all_chunks()), key=lambda p: p[0])
-    return BM25Index.build(pairs, m.bm25_digest if m else "")
+    return BM25Index.from_chunks(store.all_chunks(), m.bm25_digest if m else "")
 
 
 def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
@@ -90,14 +87,15 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     store = store or build_store(s)
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
     if m is not None and m.sources:
-        m.check(embedder, s.chunk_size, s.chunk_overlap)
+        m.check(embedder.name, s.chunk_size, s.chunk_overlap)
+        m.check_dim(embedder.dim)  # loaded just above
     retriever = HybridRetriever(
         store, load_bm25(s, store), embedder, top_k=s.top_k, candidates=s.candidates, dense_weight=s.dense_weight,
         bm25_weight=s.bm25_weight, rrf_k=s.rrf_k, min_dense_score=s.min_dense_score,
     )
     audit = JsonlLog(Path(s.data_dir) / "audit.jsonl", int(s.audit_max_mb * 1e6))
     llm = build_llm(s) if llm == "auto" else llm
-    if s.warm_passages_mb > 0 and s.focus_chars == 0 and hasattr(llm, "attach_snapshots"):
+    if llm is not None and s.warm_passages_mb > 0 and s.focus_chars == 0:
         try:  # focused passages depend on the question: no reading ahead then
             llm.attach_snapshots(Path(s.index_dir) / "kv")
         except OSError as e:  # e.g. a read-only index: answers work, only slower

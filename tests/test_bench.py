@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_bot.bench.corpus import is_correct, load_squad, make_corpus, squad_paragraphs
+from qa_bot.bench.corpus import is_correct, make_corpus
 from qa_bot.bench.retrieval import bench_sizes
 from qa_bot.bench.run import markdown, targets
 from qa_bot.fakes import HashEmbedder
@@ -34,14 +34,17 @@ RETRIEVAL_KEYS = ["dense_p95_ms", "bm25_p95_ms", "hybrid_p50_ms", "hybrid_p95_ms
                   "raw_dense_p95_ms", "raw_bm25_p95_ms", "raw_hybrid_p50_ms", "raw_hybrid_p95_ms"]
 
 
-def test_squad_queries_stored_as_a_python_literal_are_read(tmp_path):
+def test_bench_reads_squad_through_the_eval_loader(tmp_path):
+    """One SQuAD reader: the bench's paragraphs are the eval's, one per distinct context."""
+    from qa_bot.evaluation.squad2 import load_squad2
+
     (tmp_path / "squad2").mkdir()
     items = [{"id": "a", "context": "Ctx one.", "question": "Q1?"}, {"id": "b", "context": "Ctx one.", "question": "Q2?"}]
-    (tmp_path / "squad2" / "queries.json").write_text(json.dumps({"task": "squad2", "queries": repr(items)}))
-    got = load_squad(tmp_path)
-    assert [q["question"] for q in got] == ["Q1?", "Q2?"]
-    assert squad_paragraphs(got) == ["Ctx one."]
-    assert load_squad(tmp_path / "missing") == []
+    (tmp_path / "squad2" / "queries.json").write_text(json.dumps({"task": "squad2", "queries": items}))
+    (tmp_path / "squad2" / "ground_truth.json").write_text(json.dumps({"a": {"answers": ["x"]}, "b": {"is_impossible": True}}))
+    got, paragraphs = load_squad2(tmp_path / "squad2")
+    assert [q.question for q in got] == ["Q1?", "Q2?"]
+    assert list(paragraphs.values()) == ["Ctx one."]
 
 
 def test_corpus_is_recombined_real_sentences_with_unit_vectors():

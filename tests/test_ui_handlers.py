@@ -217,7 +217,7 @@ def test_upload_checks_type_and_size_and_names_the_file(app, tmp_path):
     empty.write_text("")
     binary = tmp_path / "fake.txt"
     binary.write_bytes(b"\x00\x01\x02 binary")
-    report, table, *_ = app.upload([str(exe), str(big), str(empty), str(binary)])
+    report, table, *_ = app.docs.upload([str(exe), str(big), str(empty), str(binary)])
     assert "tool.exe" in report and "'.exe' is not accepted" in report
     assert "big.txt" in report and "over the 0.001 MB upload limit" in report
     assert "empty.md" in report and "empty" in report
@@ -229,7 +229,7 @@ def test_upload_checks_type_and_size_and_names_the_file(app, tmp_path):
 def test_upload_is_stored_sanitised_indexed_and_searchable_at_once_then_removable(app, tmp_path):
     src = tmp_path / "My Llama notes!.txt"
     src.write_text("Llamas of qa-bot\n\nThe qa-bot test llama is named Bartholomew and lives in Tromsø.\n", encoding="utf-8")
-    report, table, choices, status = app.upload([str(src)])
+    report, table, choices, status = app.docs.upload([str(src)])
     stored = app.uploads / "My_Llama_notes.txt"
     assert stored.is_file() and "✓" in report and "My_Llama_notes.txt" in report
     assert ["My_Llama_notes.txt", "Llamas of qa-bot", 1, "uploaded"] in table
@@ -241,7 +241,7 @@ def test_upload_is_stored_sanitised_indexed_and_searchable_at_once_then_removabl
     _, s, *_ = app.start("b")
     s = run(app.respond("What is the qa-bot test llama named?", s, 4))[-1][5]
     assert s["turns"][0]["citations"][0]["source"] == "My_Llama_notes.txt"
-    report, table, *_ = app.remove_document("My_Llama_notes.txt")
+    report, table, *_ = app.docs.remove_document("My_Llama_notes.txt")
     assert "Removed" in report and not stored.exists() and len(table) == 2
     assert all(h.chunk.source != "My_Llama_notes.txt" for h in app.bot.retriever.retrieve("llama Bartholomew").hits)
 
@@ -267,9 +267,9 @@ def test_sanitize_filename_and_store_upload_stay_in_the_uploads_folder(tmp_path)
 
 def test_source_viewer_serves_only_indexed_text(app, tmp_path):
     for evil in ["../../etc/passwd", "/etc/passwd", f"../seeds/{WSJ}", str(SEEDS / WSJ), "", "..", "manifest.json"]:
-        assert "Not an indexed document" in app.view_document(evil), evil
+        assert "Not an indexed document" in app.docs.view_document(evil), evil
         assert app.library.find(evil) is None
-    page = app.view_document(WSJ)
+    page = app.docs.view_document(WSJ)
     assert "Illegitimate Puppet" in page and "first and only time" in page
     assert app.library.text("no-such-doc") is None
     # a file changed on disk after indexing: the viewer still shows the indexed text, not the new bytes
@@ -277,7 +277,7 @@ def test_source_viewer_serves_only_indexed_text(app, tmp_path):
     doc.write_text("Original indexed words about ferries.\n", encoding="utf-8")
     app.ingestor.run([doc], progress=False)
     doc.write_text("SECRET new content never indexed.\n", encoding="utf-8")
-    page = app.view_document("changing.txt")
+    page = app.docs.view_document("changing.txt")
     assert "ferries" in page and "SECRET" not in page
 
 

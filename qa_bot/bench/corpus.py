@@ -9,8 +9,6 @@ concatenation, and just as dense in the space).
 
 from __future__ import annotations
 
-import ast
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,25 +16,6 @@ import numpy as np
 
 from qa_bot.schema import Chunk
 from qa_bot.text import split_sentences
-
-
-def load_squad(benchmarks: Path) -> list[dict]:
-    """[{id, context, question}] from squad2/queries.json (its `queries` may be a Python-literal string)."""
-    path = Path(benchmarks) / "squad2" / "queries.json"
-    if not path.is_file():
-        return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    items = data.get("queries", []) if isinstance(data, dict) else data
-    if isinstance(items, str):
-        items = ast.literal_eval(items)
-    return [q for q in items if q.get("context") and q.get("question")]
-
-
-def squad_paragraphs(items: list[dict]) -> list[str]:
-    seen: dict[str, None] = {}
-    for q in items:
-        seen.setdefault(q["context"], None)
-    return list(seen)
 
 
 def write_paragraphs(paragraphs: list[str], folder: Path) -> list[Path]:
@@ -126,19 +105,17 @@ SEED_SUITES = ("seeds-dev.jsonl", "seeds-test.jsonl")
 
 def seed_questions(root: Path) -> tuple[list[dict], str]:
     """Single-turn questions of the seeds suite (eval/seeds-dev.jsonl and -test) if present, else the built-in ones."""
+    from dataclasses import asdict
+
+    from qa_bot.evaluation.dataset import load_dataset
+
     out, used = [], []
     for name in SEED_SUITES:
         path = root / "eval" / name
-        if not path.is_file():
-            continue
-        used.append(str(path))
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            q = json.loads(line)
-            if q.get("conversation") and int(q.get("turn", 1)) > 1:
-                continue  # follow-ups need their earlier turns; the bench asks first turns only
-            out.append(q)
+        if path.is_file():
+            used.append(str(path))
+            # follow-ups need their earlier turns; the bench asks first turns only
+            out += [asdict(i) for i in load_dataset(path) if not (i.conversation and i.turn > 1)]
     if out:
         return out, " + ".join(used)
     return list(BUILTIN_SEED_QUESTIONS), "built-in seed questions"

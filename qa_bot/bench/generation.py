@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from qa_bot.bench.corpus import is_correct
-from qa_bot.bench.retrieval import pct
+from qa_bot.evaluation.metrics import percentile
 
 
 def raw_llama(path: Path, n_ctx: int, threads: int):
@@ -102,15 +102,15 @@ def bench_generation(bot, raw, questions: list[dict], *, ratio_questions: int, d
         "ratio": round(p_rate / r_rate, 3) if r_rate else 0.0,
         "pipeline_decode_tokens_per_s": round(sum(pipe_decode) / len(pipe_decode), 2) if pipe_decode else 0.0,
         "raw_decode_tokens_per_s": round(sum(raw_decode) / len(raw_decode), 2) if raw_decode else 0.0,
-        "raw_first_token_p50_s": pct([r["raw_first_token_s"] for r in raw_rows], 50),
+        "raw_first_token_p50_s": percentile([r["raw_first_token_s"] for r in raw_rows], 50, 3),
         "same_text_as_raw": sum(1 for r in raw_rows if r.get("same_text")),
-        "prompt_tokens_p50": pct([r["prompt_tokens"] for r in rows], 50),
-        "first_token_p50_s": pct(firsts, 50),
-        "first_token_p95_s": pct(firsts, 95),
-        "answer_p50_s": pct(totals, 50),
-        "answer_p95_s": pct(totals, 95),
+        "prompt_tokens_p50": percentile([r["prompt_tokens"] for r in rows], 50, 3),
+        "first_token_p50_s": percentile(firsts, 50, 3),
+        "first_token_p95_s": percentile(firsts, 95, 3),
+        "answer_p50_s": percentile(totals, 50, 3),
+        "answer_p95_s": percentile(totals, 95, 3),
         "correct": sum(1 for r in rows if r["correct"]),
-        **_cache_figures(getattr(bot.llm, "cache", None), len(rows) + 1),
+        **_cache_figures(bot.llm.cache, len(rows) + 1),
     }, rows
 
 
@@ -241,8 +241,8 @@ def bench_baseline(client, seeds_dir: Path, embedder, llm, n_ctx: int, max_token
         "ingest_s": round(ingest_s, 2),
         "baseline_correct": sum(r["correct"] for r in rows),
         "ours_correct": sum(r["ours_correct"] for r in rows),
-        "baseline_answer_p50_s": pct([r["answer_s"] for r in rows], 50),
-        "ours_answer_p50_s": pct([r["ours_answer_s"] for r in rows], 50),
+        "baseline_answer_p50_s": percentile([r["answer_s"] for r in rows], 50, 3),
+        "ours_answer_p50_s": percentile([r["ours_answer_s"] for r in rows], 50, 3),
         "baseline_answer_mean_s": round(sum(r["answer_s"] for r in rows) / n, 3) if n else 0.0,
         "ours_answer_mean_s": round(sum(r["ours_answer_s"] for r in rows) / n, 3) if n else 0.0,
         "rows": rows,

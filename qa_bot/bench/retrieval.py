@@ -12,10 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from qa_bot.bench.corpus import SyntheticCorpus
-
-
-def pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 3) if values else 0.0
+from qa_bot.evaluation.metrics import percentile
 
 
 class PrecomputedEmbedder:
@@ -81,8 +78,7 @@ def bench_sizes(
     *, collection: str = "qa_bot_bench", k: int = 20, top_k: int = 4, echo=print,
 ) -> dict[str, dict]:
     """For each size (ascending), grow one Chroma collection to that many chunks, rebuild BM25, and time queries."""
-    from qa_bot.ingest.chunking import embed_text
-    from qa_bot.retrieval.bm25 import BM25Index
+    from qa_bot.retrieval.bm25 import BM25Index, bm25_text
     from qa_bot.retrieval.store import ChromaStore
 
     try:
@@ -101,17 +97,17 @@ def bench_sizes(
             have = n
             chroma_s = time.perf_counter() - t0
             t0 = time.perf_counter()
-            bm25 = BM25Index.build([(c.id, embed_text(c)) for c in corpus.chunks[:n]], "bench")
+            bm25 = BM25Index.build([(c.id, bm25_text(c)) for c in corpus.chunks[:n]], "bench")
             bm25_s = time.perf_counter() - t0
             times = _measure(store, bm25, pre, embedder, queries, qvecs, k, top_k)
-            row: dict[str, float | int] = {"chunks": n, "queries": len(queries)}
+            row: dict[str, float | int | None] = {"chunks": n, "queries": len(queries)}
             for name in ("dense", "bm25", "hybrid"):
                 for raw in ("", "raw_"):
-                    row[f"{raw}{name}_p50_ms"] = pct(times[raw + name], 50)
-                    row[f"{raw}{name}_p95_ms"] = pct(times[raw + name], 95)
-            row["hybrid_with_embed_p50_ms"] = pct(times["hybrid_with_embed"], 50)
-            row["hybrid_with_embed_p95_ms"] = pct(times["hybrid_with_embed"], 95)
-            row["query_embed_p50_ms"] = pct(times["embed"], 50)
+                    row[f"{raw}{name}_p50_ms"] = percentile(times[raw + name], 50, 3)
+                    row[f"{raw}{name}_p95_ms"] = percentile(times[raw + name], 95, 3)
+            row["hybrid_with_embed_p50_ms"] = percentile(times["hybrid_with_embed"], 50, 3)
+            row["hybrid_with_embed_p95_ms"] = percentile(times["hybrid_with_embed"], 95, 3)
+            row["query_embed_p50_ms"] = percentile(times["embed"], 50, 3)
             row["build_chroma_s"] = round(chroma_s, 2)
             row["build_bm25_s"] = round(bm25_s, 2)
             out[label] = row

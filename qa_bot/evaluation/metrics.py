@@ -146,8 +146,9 @@ def citation_problems(answer: str, refused: bool, citations: Sequence[Citation],
 
 # --- aggregation
 
-def percentile(values: Sequence[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 1) if values else None
+def percentile(values: Sequence[float], q: float, digits: int = 1) -> float | None:
+    """The q-th percentile rounded to `digits`; None for no values (the eval and the bench share it)."""
+    return round(float(np.percentile(values, q)), digits) if values else None
 
 
 def _mean(values: list[float]) -> float | None:

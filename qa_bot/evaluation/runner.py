@@ -244,12 +244,12 @@ def run_suite(
         bar.close()
     seconds = time.perf_counter() - t0
     metrics = aggregate([r["eval"] for r in rows])
-    count = getattr(target.bot.llm, "count_tokens", None)
+    counts = target.bot.llm is not None and target.bot.llm.count_tokens("a") is not None
     summary: dict = {
         "suite": name, "dataset": str(path or cfg.get("dataset") or cfg.get("benchmark")),
         "model": target.bot.model_name, "embed_model": target.settings.embed_model,
         "index": str(target.settings.index_dir), "k": target.bot.retriever.top_k, "limit": limit,
-        "seconds": round(seconds, 2), "token_unit": "model tokens" if count else "generated text pieces",
+        "seconds": round(seconds, 2), "token_unit": "model tokens" if counts else "generated text pieces",
         "metrics": metrics,
     }
     gates = check_gates(metrics, cfg, base, target.bot.model_name, rows, limit)

@@ -77,7 +77,6 @@ class Run:
 def ask_episode(bot, episode: list[Item]) -> Iterator[tuple[Item, Run]]:
     """Ask the turns in order, each with the earlier turns as history."""
     history: list[Turn] = []
-    count = getattr(bot.llm, "count_tokens", None)  # a real tokenizer when the backend has one
     for item in episode:
         pieces: list[str] = []
         first = last = 0.0
@@ -94,7 +93,8 @@ def ask_episode(bot, episode: list[Item]) -> Iterator[tuple[Item, Run]]:
             yield item, Run(None, str(e))
             continue
         assert ans is not None
-        n = (count("".join(pieces)) if count and pieces else len(pieces)) - 1
+        counted = bot.llm.count_tokens("".join(pieces)) if pieces and bot.llm else None  # None: no tokenizer at hand
+        n = (len(pieces) if counted is None else counted) - 1
         yield item, Run(ans, tokens=max(0, n), gen_ms=(last - first) * 1000 if n > 0 else 0.0)
         history.append(Turn(ans.standalone_question, ans.answer))
 

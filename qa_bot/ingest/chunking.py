@@ -113,11 +113,3 @@ def _collapse(text: str) -> tuple[str, list[int]]:
             index_map.append(i)
             in_ws = False
     return "".join(out), index_map
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What BM25 indexes: the title, then the passage (titles carry words like a publication's name).
-
-    Dense vectors are made from the passage alone: a title repeated in every chunk pulls all of a
-    document's vectors towards it and blurs which passage answers."""
-    return f"{chunk.title}\n{chunk.text}"

@@ -174,7 +174,3 @@ def _sidecar(path: Path) -> dict:
         except (OSError, ValueError):
             return {}
     return {}
-
-
-def read_sidecar(path: Path) -> dict:
-    return _sidecar(path)

@@ -51,17 +51,26 @@ class Manifest:
             os.fsync(f.fileno())
         os.replace(tmp, path)
 
-    def check(self, embedder, chunk_size: int, chunk_overlap: int) -> None:
-        """Refuse to mix vectors or chunks made with different settings (same name implies same dim)."""
-        if self.embedder != embedder.name or (self.dim and getattr(embedder, "_inner", True) and embedder.dim != self.dim):
+    def check(self, embedder_name: str, chunk_size: int, chunk_overlap: int) -> None:
+        """Refuse to mix vectors or chunks made with different settings (the dim is checked on the first
+        vectors, see check_dim, so a re-ingest with nothing new never loads the model)."""
+        if self.embedder != embedder_name:
             raise IndexMismatchError(
-                f"the index was built with embedder '{self.embedder}' (dim {self.dim}), not '{embedder.name}'; "
+                f"the index was built with embedder '{self.embedder}' (dim {self.dim}), not '{embedder_name}'; "
                 "run `qa-bot ingest --rebuild` to rebuild it"
             )
         if (self.chunk_size, self.chunk_overlap) != (chunk_size, chunk_overlap):
             raise IndexMismatchError(
                 f"the index was built with chunk_size={self.chunk_size}, chunk_overlap={self.chunk_overlap}, "
                 f"not {chunk_size}/{chunk_overlap}; run `qa-bot ingest --rebuild` to rebuild it"
+            )
+
+    def check_dim(self, dim: int) -> None:
+        """Refuse vectors of another width than the index holds (a model swapped under the same name)."""
+        if self.dim and dim != self.dim:
+            raise IndexMismatchError(
+                f"the index holds {self.dim}-dimensional vectors, the embedder '{self.embedder}' now makes {dim}; "
+                "run `qa-bot ingest --rebuild` to rebuild it"
             )
 
     def digest(self) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_bot.errors import BadFileError
-from qa_bot.ingest.chunking import chunk_document, embed_text, make_splitter
+from qa_bot.ingest.chunking import chunk_document, make_splitter
 from qa_bot.ingest.loaders import SIDECAR_SUFFIX, load_file
 from qa_bot.ingest.manifest import Manifest, SourceEntry
 from qa_bot.retrieval.bm25 import BM25Index
@@ -87,7 +87,7 @@ class Ingestor:
             m.dirty = True
             m.save(self.manifest_path)
             return m
-        m.check(self.embedder, self.s.chunk_size, self.s.chunk_overlap)
+        m.check(self.embedder.name, self.s.chunk_size, self.s.chunk_overlap)
         if m.dirty:
             self._repair(m)
         return m
@@ -114,7 +114,6 @@ class Ingestor:
         files, roots = discover(paths, report, skip=(self.index_dir.resolve(),))
         max_bytes = int(self.s.max_file_mb * 1e6)
         seen: set[str] = set()
-        removed_vectors: dict[str, tuple[list, np.ndarray]] = {}
         gone = self._gone(m, files, roots)
         pending: list[tuple] = []  # (key, old entry, doc, chunks) waiting for one batched embed
 
@@ -144,7 +143,7 @@ class Ingestor:
                 report.unchanged += 1
                 continue
             chunks = chunk_document(doc, self.splitter)
-            vectors = self._reuse(doc.sha256, gone, m, removed_vectors, len(chunks))
+            vectors = self._reuse(doc.sha256, gone, m, len(chunks))
             if vectors is None and chunks:
                 pending.append((key, old, doc, chunks))
                 if sum(len(p[3]) for p in pending) >= POOL_BATCHES * self.s.embed_batch_size:
@@ -172,7 +171,7 @@ class Ingestor:
             if k not in present and any(k.startswith(str(r) + os.sep) for r in roots)
         ]
 
-    def _reuse(self, sha: str, gone: list[str], m: Manifest, cache: dict, n: int) -> np.ndarray | None:
+    def _reuse(self, sha: str, gone: list[str], m: Manifest, n: int) -> np.ndarray | None:
         """A renamed file (same bytes, new path) reuses its stored vectors instead of re-embedding."""
         for key in gone:
             e = m.sources.get(key)
@@ -193,6 +192,7 @@ class Ingestor:
             return
         chunks = [c for *_, cs in pending for c in cs]
         vectors = self.embedder.embed([c.text for c in chunks])
+        m.check_dim(vectors.shape[1])
         report.embedded += len(chunks)
         self._begin(m)
         for _key, old, _doc, _cs in pending:
@@ -235,8 +235,7 @@ class Ingestor:
         digest = m.digest()
         bm25_dir = self.index_dir / "bm25"
         if m.bm25_digest != digest or not (bm25_dir / "ids.json").is_file():
-            pairs = sorted(((c.id, embed_text(c)) for c in self.store.all_chunks()), key=lambda p: p[0])
-            BM25Index.build(pairs, digest).save(bm25_dir)
+            BM25Index.from_chunks(self.store.all_chunks(), digest).save(bm25_dir)
             m.bm25_digest = digest
         if m.dirty or not self.manifest_path.exists():
             m.dirty = False

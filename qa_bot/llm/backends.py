@@ -15,7 +15,11 @@ from qa_bot.llm.kvcache import PromptCache, SnapshotStore
 
 
 class ChatModel(Protocol):
+    """What the bot needs from a model. The optional abilities are declared here with their "cannot"
+    answer (see BaseChatModel), so no caller probes a model with getattr."""
+
     name: str
+    cache: PromptCache | None  # prompt states kept between calls; None for a backend that keeps none
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]: ...
 
@@ -27,16 +31,31 @@ class ChatModel(Protocol):
         """Reads prompts ahead of the questions that will start like them; None when it cannot."""
         ...
 
+    def attach_snapshots(self, folder: Path) -> SnapshotStore | None:
+        """Keep read-ahead states on disk under `folder`; None when the backend cannot."""
+        ...
+
+    def count_tokens(self, text: str) -> int | None:
+        """The model's own token count of `text`; None when the backend has no tokenizer at hand."""
+        ...
+
 
 class BaseChatModel:
     """Defaults for a backend that keeps no state between calls (a server does its own prefix caching)."""
 
     name = "model"
+    cache: PromptCache | None = None
 
     def prefix_ready(self, messages: list[dict]) -> bool:
         return True
 
     def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
+        return None
+
+    def attach_snapshots(self, folder: Path) -> SnapshotStore | None:
+        return None
+
+    def count_tokens(self, text: str) -> int | None:
         return None
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.errors import ModelIntegrityError
+from qa_bot.hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,6 @@ def _part_file(module: str) -> Path:
     if len(found) != 1:
         raise ModelIntegrityError(f"expected one data/partNN.bin inside {root}, found {len(found)}")
     return found[0]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
 
 
 def resolve_gguf(model: str, cache: Path) -> Path:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
+from qa_bot.schema import Chunk
 from qa_bot.text import content_stems
+
+
+def bm25_text(chunk: Chunk) -> str:
+    """What BM25 indexes: the title, then the passage (titles carry words like a publication's name).
+
+    Dense vectors are made from the passage alone: a title repeated in every chunk pulls all of a
+    document's vectors towards it and blurs which passage answers."""
+    return f"{chunk.title}\n{chunk.text}"
 
 
 class BM25Index:
@@ -26,6 +36,11 @@ class BM25Index:
         if chunks:
             retriever.index([content_stems(text) or ["_"] for _, text in chunks], show_progress=False)
         return cls(retriever, ids, digest)
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[Chunk], digest: str) -> BM25Index:
+        """The index over `chunks` in id order (the order its ids file records)."""
+        return cls.build(sorted(((c.id, bm25_text(c)) for c in chunks), key=lambda p: p[0]), digest)
 
     def save(self, folder: Path) -> None:
         """Write to a sibling folder, then swap it in, so a crash leaves the old or the new index."""

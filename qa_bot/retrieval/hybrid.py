@@ -7,6 +7,7 @@ run both retrievers through its async node machinery and drop the per-retriever 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qa_bot.retrieval.bm25 import BM25Index
@@ -31,6 +32,14 @@ class HybridRetriever:
         self.top_k, self.candidates = top_k, candidates
         self.dense_weight, self.bm25_weight, self.rrf_k = dense_weight, bm25_weight, rrf_k
         self.min_dense_score = min_dense_score
+
+    def use_bm25(self, bm25: BM25Index) -> None:
+        """Swap in the BM25 index rebuilt after the documents changed (one assignment: readers never see half)."""
+        self.bm25 = bm25
+
+    def all_chunks(self) -> Iterable[Chunk]:
+        """Every indexed passage, in the store's order."""
+        return self.store.all_chunks()
 
     def dense(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         return self.store.query(self.embedder.embed([query])[0], k)

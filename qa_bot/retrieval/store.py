@@ -20,7 +20,7 @@ def make_client(index_dir: Path, chroma_url: str = ""):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    cs = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    cs = ChromaSettings(anonymized_telemetry=False)
     if chroma_url:
         u = urlparse(chroma_url)
         return chromadb.HttpClient(

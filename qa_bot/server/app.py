@@ -56,7 +56,7 @@ def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
         gr.HTML('<div class="qa-header"><h1>qa-bot</h1><p>Answers from your documents. Every claim carries a '
                 'numbered citation that the code has checked against the source; click a number to see the '
                 'passage.</p></div>')
-        status = gr.Markdown(app.status(), elem_classes="qa-small")
+        status = gr.Markdown(app.docs.status(), elem_classes="qa-small")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
@@ -88,11 +88,11 @@ def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
                                 label="Files to add", elem_id="qa-upload", height=150)
                 add = gr.Button("Add to the index", variant="primary", elem_id="qa-add")
                 report = gr.Markdown(elem_id="qa-upload-report")
-                table = gr.Dataframe(app.documents(), headers=["document", "title", "passages", "folder"],
+                table = gr.Dataframe(app.docs.documents(), headers=["document", "title", "passages", "folder"],
                                      interactive=False, label="Indexed documents", wrap=True, elem_id="qa-docs",
                                      column_widths=["24%", "56%", "10%", "10%"])
                 with gr.Row():
-                    pick = gr.Dropdown(choices=[r[0] for r in app.documents()], label="Document", scale=3)
+                    pick = gr.Dropdown(choices=[r[0] for r in app.docs.documents()], label="Document", scale=3)
                     view_btn = gr.Button("View text", scale=1)
                     remove_btn = gr.Button("Remove from index", variant="stop", scale=1)
                 viewer = gr.HTML(js_on_load=None)
@@ -112,8 +112,8 @@ def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
 
         add.click(_upload(app), [files], [report, table, pick, status], api_visibility="private").then(
             lambda: None, None, files, api_visibility="private")
-        remove_btn.click(app.remove_document, [pick], [report, table, pick, status], api_visibility="private")
-        view_btn.click(app.view_document, [pick], [viewer], api_visibility="private")
+        remove_btn.click(app.docs.remove_document, [pick], [report, table, pick, status], api_visibility="private")
+        view_btn.click(app.docs.view_document, [pick], [viewer], api_visibility="private")
         gr.api(app.ask, api_name="ask", api_description="Ask a question; returns the answer object with citations.")
         gr.api(app.chat_api, api_name="chat",
                api_description="Ask within a conversation: pass the returned `conversation` id with a follow-up.")
@@ -133,7 +133,7 @@ def _on_like(app: ChatApp):
 
 def _upload(app: ChatApp):
     def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008 (gradio injects it here)
-        return app.upload(files, progress)
+        return app.docs.upload(files, progress)
 
     return upload
 
@@ -153,8 +153,29 @@ def launch_options(settings: Settings) -> dict:
     )
 
 
+def build_app(bot, settings: Settings, ingestor=None):
+    """One FastAPI app on one port: the OpenAI-compatible API (/v1/...) with the UI mounted at /.
+
+    UI and API answers share `settings.concurrency` answer slots (see api.AnswerSlots): the bot's
+    stream, which every answer goes through, is gated once here. Never launches (see serve)."""
+    from qa_bot.server.api import AnswerSlots, create_api
+    from qa_bot.server.auth import load_users
+
+    bot.stream = AnswerSlots(settings.concurrency).gate(bot.stream)
+    demo = build_ui(bot, settings, ingestor)
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    # the API's keys are the login passwords: one list of secrets to keep, not two
+    app = create_api(bot, tokens=list(load_users(settings).values()))
+    opts = {k: v for k, v in launch_options(settings).items() if k != "share"}  # mounting never shares
+    app = gr.mount_gradio_app(app, demo, path="/", **opts)
+    app.state.demo = demo  # handy for tests and serve
+    return app
+
+
 def serve(settings: Settings) -> None:
-    """Build the real bot, index the seeds if the index is empty, and serve until stopped."""
+    """Build the real bot, index the seeds if the index is empty, and serve UI and API until stopped."""
+    import uvicorn
+
     from qa_bot.factory import build_bot, build_ingestor, load_bm25
     from qa_bot.llm.read_ahead import BackgroundWarmer
 
@@ -162,9 +183,11 @@ def serve(settings: Settings) -> None:
     ingestor = build_ingestor(settings, embedder=bot.embedder, store=bot.retriever.store)
     if bot.retriever.store.count() == 0 and Path(settings.seeds_dir).is_dir():
         print(ingestor.run([Path(settings.seeds_dir)]).summary(), flush=True)
-        bot.retriever.bm25 = load_bm25(settings, bot.retriever.store)
-    demo = build_ui(bot, settings, ingestor)
-    demo.qa_app.warmer = BackgroundWarmer(bot.warm)  # type: ignore[attr-defined]
-    demo.qa_app.warmer.request()  # type: ignore[attr-defined]
-    demo.queue(default_concurrency_limit=settings.concurrency)
-    demo.launch(**launch_options(settings))
+        bot.retriever.use_bm25(load_bm25(settings, bot.retriever.store))
+    app = build_app(bot, settings, ingestor)
+    chat = app.state.demo.qa_app
+    chat.docs.warmer = BackgroundWarmer(bot.warm)
+    chat.docs.warmer.request()
+    print(f"qa-bot: the UI on http://{settings.host}:{settings.port}/ , "
+          f"the OpenAI-compatible API on http://{settings.host}:{settings.port}/v1", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import unicodedata
 from pathlib import Path
 
 from qa_bot.errors import QaBotError
+from qa_bot.hashing import sha256_file
 from qa_bot.settings import Settings
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -51,9 +51,9 @@ def store_upload(src: Path, display_name: str, uploads: Path) -> Path:
     uploads.mkdir(parents=True, exist_ok=True)
     name = sanitize_filename(display_name)
     target = uploads / name
-    digest = _sha256(src)
+    digest = sha256_file(src)
     n = 2
-    while target.exists() and _sha256(target) != digest:  # same bytes again = same document
+    while target.exists() and sha256_file(target) != digest:  # same bytes again = same document
         stem, ext = Path(name).stem, Path(name).suffix
         target = uploads / f"{stem}-{n}{ext}"
         n += 1
@@ -61,11 +61,3 @@ def store_upload(src: Path, display_name: str, uploads: Path) -> Path:
         raise QaBotError(f"refused file name '{display_name}'")
     shutil.copyfile(src, target)
     return target
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
