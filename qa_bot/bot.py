@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.answer import anchors as anchor_rules
-from qa_bot.answer.citations import CitationChecker, extractive, says_cannot_answer
+from qa_bot.answer.citations import CitationChecker, says_cannot_answer
+from qa_bot.answer.extractive import extractive
 from qa_bot.answer.focus import focus
 from qa_bot.answer.guard import redact
 from qa_bot.answer.planner import DocumentLibrary, Plan
@@ -242,23 +243,29 @@ class Bot:
             yield from self._finish(ans, t0)
             return
         ans.raw_answer = text
-        if not text.strip():
-            self._extractive(ans, standalone, retrieval)
-        elif says_cannot_answer(text):
-            ans.fallback = "refusal"
-        else:
-            if plan.mode == "documents":
-                units, numbers = self.document_units(plan)
-                v = self.checker.verify(_per_passage(text, numbers), units, standalone, openings, _neighbours(units))
-            else:
-                v = self.checker.verify(text, prompt_order(retrieval), standalone, openings)
-            ans.removed_sentences = v.removed
-            ans.removed_checks = v.removed_checks
-            if v.citations:
-                ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
-            else:
-                ans.fallback = "refusal"
+        self._check(ans, text, retrieval, plan, openings)
         yield from self._finish(ans, t0)
+
+    def _check(self, ans: Answer, text: str, retrieval: Retrieval, plan: Plan, openings: dict[str, str]) -> None:
+        """What the model wrote becomes the answer only as far as code can check its citations."""
+        question = ans.standalone_question
+        if not text.strip():
+            self._extractive(ans, question, retrieval)
+            return
+        if says_cannot_answer(text):
+            ans.fallback = "refusal"
+            return
+        if plan.mode == "documents":
+            units, numbers = self.document_units(plan)
+            v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units))
+        else:
+            v = self.checker.verify(text, prompt_order(retrieval), question, openings)
+        ans.removed_sentences = v.removed
+        ans.removed_checks = v.removed_checks
+        if v.citations:
+            ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
+        else:
+            ans.fallback = "refusal"
 
     def _anchored(self, question: str, retrieval: Retrieval, plan: Plan) -> tuple[dict[str, str], str]:
         """(document openings fetched, why no passage can answer or ""): the anchor check before answering.

@@ -35,6 +35,10 @@ def content_stems(text: str) -> list[str]:
     ws = [w for w in words(text) if w not in STOPWORDS]
     return _stemmer().stemWords(ws) if ws else []
 
+def coverage(stems: set[str], text: str) -> float:
+    """Share of `stems` (content-word stems) that `text` contains: the lexical half of focus and support."""
+    return len(stems & set(content_stems(text))) / max(1, len(stems))
+
 
 def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
@@ -61,7 +65,7 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     return out
 
 
-_ABBREV = frozenset(
+ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr prof gen col lt sgt rep sen gov pres vs etc inc ltd co corp jan feb mar apr jun jul aug "
     "sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split()
 )
@@ -77,7 +81,7 @@ def _is_abbreviation(text: str, end: int) -> bool:
     word = text[start : end - 1]
     if len(word) == 1 and word.isupper():
         return True
-    return word.lower() in _ABBREV
+    return word.lower() in ABBREVIATIONS
 
 
 def split_sentences(text: str) -> list[str]:

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from qa_bot.factory import build_bot
 from qa_bot.fakes import ScriptedLLM
 from qa_bot.llm.backends import BaseChatModel
-from qa_bot.server.api import AnswerSlots, answer_part, create_api, history_of
+from qa_bot.schema import Answer, Citation
+from qa_bot.server.api import AnswerSlots, answer_part, closing_text, create_api, history_of
 from qa_bot.server.app import build_app
 
 from .conftest import SEEDS, WSJ
@@ -109,6 +110,15 @@ def test_a_streamed_sentence_the_check_removes_is_corrected_in_the_last_chunk(se
     assert "horse" in streamed and "horse" not in qa["answer"] and qa["removed_sentences"]
     closing = chunks[-1]["choices"][0]["delta"]["content"]
     assert closing.startswith("\n\nChecked answer: " + qa["answer"]) and "Sources:" in closing
+
+
+def test_markers_the_check_only_added_close_with_the_sources_alone():
+    cite = Citation(1, WSJ, "WSJ", "The first and only time ...", 0, 10)
+    ans = Answer(Q, Q, "They met in Paris in 2019 [1].", False, [cite])
+    assert closing_text("They met in Paris in 2019.", ans) == '\n\nSources:\n[1] WSJ, "The first and only time ..."'
+    assert closing_text("They met in Paris in 2019 [2].", ans).startswith("\n\nSources:")
+    assert closing_text("They met in Paris in 2018 [1].", ans).startswith("\n\nChecked answer: They met in Paris in 2019")
+    assert closing_text("", ans).startswith("They met in Paris in 2019 [1].\n\nSources:")
 
 
 def test_follow_up_is_condensed_from_the_messages_history(seeds_index_fake):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qa_bot.answer.citations import CitationChecker, extractive, parse_claims, says_cannot_answer
+from qa_bot.answer.citations import CitationChecker, parse_claims, says_cannot_answer
+from qa_bot.answer.extractive import extractive
 from qa_bot.fakes import HashEmbedder
 from qa_bot.schema import Chunk, Scored
 

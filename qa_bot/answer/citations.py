@@ -16,11 +16,10 @@ import numpy as np
 
 from qa_bot.answer import anchors as anchor_rules
 from qa_bot.answer import entities as entity_rules
-from qa_bot.answer.focus import score_sentences
 from qa_bot.answer.guard import is_instruction
 from qa_bot.retrieval.embeddings import Embedder
 from qa_bot.schema import Citation, Scored
-from qa_bot.text import content_stems, numbers, sentence_spans
+from qa_bot.text import content_stems, coverage, numbers, sentence_spans
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "According to [3], X" / "As stated in source [2], X": the marker is kept, the phrase goes.
@@ -125,7 +124,7 @@ class CitationChecker:
                                 "detail": f"the cited passage does not mention: {missing}"})
                 continue
             kept.append(ch)
-        v = self._assemble(kept, sources, removed, checks)
+        v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
 
@@ -163,7 +162,7 @@ class CitationChecker:
             text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
             lexical = len(stems & set(content_stems(text))) / len(stems)
             gate = self._gate(claim.text, ents, text, chunk.title + "\n" + (context or {}).get(chunk.id, ""), where)
-            j = int(np.argmax([_overlap(stems, chunk.text[s:e]) + sim if ok else -np.inf
+            j = int(np.argmax([coverage(stems, chunk.text[s:e]) + sim if ok else -np.inf
                                for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
             support = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j]))
             closest = max(closest, (support, gate))
@@ -200,27 +199,6 @@ class CitationChecker:
             pos += len(p)
         return out
 
-    def _assemble(self, kept: list[Check], sources: list[Scored], removed: list[str], checks: list[Check]) -> Verified:
-        """Renumber markers 1, 2, 3... by first use; one citation per cited passage, quote verbatim."""
-        number: dict[int, int] = {}
-        spans: dict[int, list[tuple[int, int]]] = {}
-        parts: list[str] = []
-        for ch in kept:
-            assert ch.source_index is not None and ch.quote_span is not None
-            n = number.setdefault(ch.source_index, len(number) + 1)
-            spans.setdefault(ch.source_index, []).append(ch.quote_span)
-            parts.append(_with_marker(ch.claim.text, n))
-        citations = []
-        for idx, n in sorted(number.items(), key=lambda kv: kv[1]):
-            chunk = sources[idx].chunk
-            s = min(a for a, _ in spans[idx])
-            e = max(b for _, b in spans[idx])
-            if e - s > 700:  # distant sentences: show the first one only
-                s, e = spans[idx][0]
-            citations.append(
-                Citation(n, chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.id)
-            )
-        return Verified(" ".join(parts), citations, removed, checks)
 
 
 def _with_marker(sentence: str, n: int) -> str:
@@ -231,20 +209,24 @@ def _with_marker(sentence: str, n: int) -> str:
     return f"{sentence} [{n}]"
 
 
-def _overlap(stems: set[str], sentence: str) -> float:
-    return len(stems & set(content_stems(sentence))) / max(1, len(stems))
-
-
-def extractive(question: str, sources: list[Scored], embedder: Embedder | None, max_sentences: int = 2) -> Verified | None:
-    """No LLM: the source sentences that best match the question, cited. None when nothing matches."""
-    if not content_stems(question) or not sources:
-        return None
-    scored = score_sentences(question, [s.chunk.text for s in sources], embedder)
-    cands = sorted(((s.score, s.passage, s.span) for s in scored), key=lambda c: -c[0])
-    picked = [c for c in cands[:max_sentences] if c[0] >= 0.35]
-    if not picked:
-        return None
-    checks = [
-        Check(Claim(sources[i].chunk.text[a:b], [i + 1]), i, score, (a, b)) for score, i, (a, b) in picked
-    ]
-    return CitationChecker(None)._assemble(checks, sources, [], checks)
+def assemble(kept: list[Check], sources: list[Scored], removed: list[str], checks: list[Check]) -> Verified:
+    """Renumber markers 1, 2, 3... by first use; one citation per cited passage, quote verbatim."""
+    number: dict[int, int] = {}
+    spans: dict[int, list[tuple[int, int]]] = {}
+    parts: list[str] = []
+    for ch in kept:
+        assert ch.source_index is not None and ch.quote_span is not None
+        n = number.setdefault(ch.source_index, len(number) + 1)
+        spans.setdefault(ch.source_index, []).append(ch.quote_span)
+        parts.append(_with_marker(ch.claim.text, n))
+    citations = []
+    for idx, n in sorted(number.items(), key=lambda kv: kv[1]):
+        chunk = sources[idx].chunk
+        s = min(a for a, _ in spans[idx])
+        e = max(b for _, b in spans[idx])
+        if e - s > 700:  # distant sentences: show the first one only
+            s, e = spans[idx][0]
+        citations.append(
+            Citation(n, chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.id)
+        )
+    return Verified(" ".join(parts), citations, removed, checks)

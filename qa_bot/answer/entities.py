@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from qa_bot.text import _ABBREV, STOPWORDS
+from qa_bot.text import ABBREVIATIONS, STOPWORDS
 
 _TRANSLATE = str.maketrans({
     "‘": "'", "’": "'", "‛": "'", "′": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
@@ -111,7 +111,7 @@ def normalise(text: str) -> str:
 
 
 def _is_initial_or_abbrev(tok: _Tok) -> bool:
-    return tok.kind == "word" and ((len(tok.text) == 1 and tok.text.isupper()) or tok.text.lower() in _ABBREV)
+    return tok.kind == "word" and ((len(tok.text) == 1 and tok.text.isupper()) or tok.text.lower() in ABBREVIATIONS)
 
 
 def _tokens(norm: str) -> list[_Tok]:

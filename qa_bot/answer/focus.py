@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from qa_bot.answer.guard import is_instruction
 from qa_bot.retrieval.embeddings import Embedder
-from qa_bot.text import content_stems, sentence_spans
+from qa_bot.text import content_stems, coverage, sentence_spans
 
 GAP = " … "
 
@@ -35,7 +35,7 @@ def score_sentences(question: str, texts: list[str], embedder: Embedder | None) 
         for s, e in sentence_spans(text):
             if is_instruction(text[s:e]):  # orders to the assistant are never shown (see guard.py)
                 continue
-            lex = len(q & set(content_stems(text[s:e]))) / max(1, len(q))
+            lex = coverage(q, text[s:e])
             found.append((i, (s, e), lex))
     if embedder is None or not found:
         return [Sentence(i, span, lex) for i, span, lex in found]

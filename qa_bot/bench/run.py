@@ -216,7 +216,7 @@ def _generation(r: BenchRun) -> None:
 
 
 def _baseline(r: BenchRun) -> None:
-    from qa_bot.bench.generation import bench_baseline
+    from qa_bot.bench.baseline import bench_baseline
 
     bot, rows, n = r.shared["bot"], r.shared["rows"], 2 if r.quick else 5
     r.result["baseline"] = bench_baseline(

@@ -34,6 +34,7 @@ CHECKED = "\n\nChecked answer: "  # a streamed text the check changed is followe
 _ROLES_USED = ("user", "assistant")
 _ROLES_IGNORED = ("system", "developer", "tool")  # qa-bot's own prompt decides how to answer
 _WORDISH = re.compile(r"\w+|[^\w\s]")
+_MARKERS = re.compile(r"\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 class ApiError(Exception):
@@ -199,12 +200,17 @@ def chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = 
 
 def closing_text(streamed: str, ans: Answer) -> str:
     """What the last chunk adds to the streamed text: the sources, and the checked answer itself when
-    the check changed what was streamed (a sentence removed, markers renumbered, a refusal)."""
+    the check changed its words (a sentence removed, a refusal, source sentences instead). Markers the
+    check only added or renumbered do not count: the sources' quotes show what each one supports."""
     if not streamed:
         return content_of(ans)
-    if " ".join(streamed.split()) == " ".join(ans.answer.split()):
+    if _words(streamed) == _words(ans.answer):
         return sources_text(ans)
     return CHECKED + content_of(ans)
+
+
+def _words(text: str) -> str:
+    return " ".join(_MARKERS.sub(" ", text).split()).replace(" .", ".").replace(" ,", ",")
 
 
 def sse_events(bot: Bot, req: ChatRequest, first: str | Answer, events: Generator[str | Answer, None, None],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -42,82 +44,103 @@ def build_ui(bot, settings: Settings, ingestor=None) -> gr.Blocks:
         demo.qa_app = app  # type: ignore[attr-defined]  # handy for tests and serve
         browser_id = gr.BrowserState("", storage_key="qa_bot_browser", secret=browser_secret(settings.data_dir))
         session = gr.State(None)
-
-        with gr.Sidebar(open=True, width=300):
-            gr.Markdown("### Conversations")
-            new_btn = gr.Button("+ New conversation", variant="secondary", elem_id="qa-new")
-            convs = gr.Radio([], label="Past conversations", show_label=False, elem_id="qa-convs", visible=False)
-            gr.Markdown("### Settings")
-            top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages per answer (top-k)",
-                              info="More passages: more context for the model, slower answers.")
-            gr.Markdown(f"Backend **{settings.llm_provider}** · model **{bot.model_name}**<br>"
-                        f"Embedder **{settings.embed_model}**", elem_classes="qa-small")
-
+        side = _sidebar(bot, settings)
         gr.HTML('<div class="qa-header"><h1>qa-bot</h1><p>Answers from your documents. Every claim carries a '
                 'numbered citation that the code has checked against the source; click a number to see the '
                 'passage.</p></div>')
         status = gr.Markdown(app.docs.status(), elem_classes="qa-small")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        chat = gr.Chatbot(
-                            label="Conversation", elem_id="qa-chat", height=560, layout="bubble",
-                            examples=[{"text": q} for q in EXAMPLES],
-                            placeholder="**Ask about your documents.** Try an example, or upload files in the "
-                                        "Documents tab.",
-                            feedback_options=("Like", "Dislike"), buttons=["copy"],
-                        )
-                        with gr.Row():
-                            box = gr.Textbox(placeholder="Loading…", show_label=False, scale=1, interactive=False,
-                                             elem_id="qa-question", autofocus=True, max_lines=6, container=False)
-                            send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="qa-send")
-                            stop = gr.Button("Stop", variant="stop", scale=0, min_width=90, elem_id="qa-stop")
-                    with gr.Column(scale=2, elem_id="qa-sources-col"):
-                        gr.Markdown("### Sources")
-                        sources = gr.HTML(elem_id="qa-sources-panel", js_on_load=None)
-                with gr.Accordion("Why this answer?", open=False, elem_id="qa-why"):
-                    why = gr.HTML(js_on_load=None)
-                with gr.Accordion("Retrieved passages (debug)", open=False, elem_id="qa-debug"):
-                    debug = gr.HTML(js_on_load=None)
+                chat = _chat_tab()
             with gr.Tab("Documents", id="docs"):
-                allowed = ", ".join(settings.allowed_extensions)
-                gr.Markdown(f"Add documents ({allowed}; up to {settings.max_upload_mb:g} MB each). "
-                            "They are searchable as soon as they are indexed.")
-                files = gr.File(file_count="multiple", file_types=list(settings.allowed_extensions),
-                                label="Files to add", elem_id="qa-upload", height=150)
-                add = gr.Button("Add to the index", variant="primary", elem_id="qa-add")
-                report = gr.Markdown(elem_id="qa-upload-report")
-                table = gr.Dataframe(app.docs.documents(), headers=["document", "title", "passages", "folder"],
-                                     interactive=False, label="Indexed documents", wrap=True, elem_id="qa-docs",
-                                     column_widths=["24%", "56%", "10%", "10%"])
-                with gr.Row():
-                    pick = gr.Dropdown(choices=[r[0] for r in app.docs.documents()], label="Document", scale=3)
-                    view_btn = gr.Button("View text", scale=1)
-                    remove_btn = gr.Button("Remove from index", variant="stop", scale=1)
-                viewer = gr.HTML(js_on_load=None)
-
-        views = [chat, box, sources, why, debug]
-        demo.load(app.start, [browser_id], [browser_id, session, convs, *views], api_visibility="private")
-        ask_outputs = [*views[:2], sources, why, debug, session, convs]
-        send.click(app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
-        box.submit(app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
-        chat.example_select(_example_text, None, box, api_visibility="private").then(
-            app.respond, [box, session, top_k], ask_outputs, api_visibility="private")
-        stop.click(app.stop, [session], None, queue=False, api_visibility="private")
-        new_btn.click(app.new_conversation, [session], ask_outputs, api_visibility="private")
-        convs.input(app.open_conversation, [convs, session], ask_outputs, api_visibility="private")
-        chat.clear(app.new_conversation, [session], ask_outputs, api_visibility="private")
-        chat.like(_on_like(app), [session], None, api_visibility="private")
-
-        add.click(_upload(app), [files], [report, table, pick, status], api_visibility="private").then(
-            lambda: None, None, files, api_visibility="private")
-        remove_btn.click(app.docs.remove_document, [pick], [report, table, pick, status], api_visibility="private")
-        view_btn.click(app.docs.view_document, [pick], [viewer], api_visibility="private")
+                docs = _documents_tab(app, settings)
+        _wire_chat(demo, app, browser_id, session, side, chat)
+        _wire_documents(app, docs, status)
         gr.api(app.ask, api_name="ask", api_description="Ask a question; returns the answer object with citations.")
         gr.api(app.chat_api, api_name="chat",
                api_description="Ask within a conversation: pass the returned `conversation` id with a follow-up.")
     return demo
+
+
+def _sidebar(bot, settings: Settings) -> SimpleNamespace:
+    with gr.Sidebar(open=True, width=300):
+        gr.Markdown("### Conversations")
+        new_btn = gr.Button("+ New conversation", variant="secondary", elem_id="qa-new")
+        convs = gr.Radio([], label="Past conversations", show_label=False, elem_id="qa-convs", visible=False)
+        gr.Markdown("### Settings")
+        top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Passages per answer (top-k)",
+                          info="More passages: more context for the model, slower answers.")
+        gr.Markdown(f"Backend **{settings.llm_provider}** · model **{bot.model_name}**<br>"
+                    f"Embedder **{settings.embed_model}**", elem_classes="qa-small")
+    return SimpleNamespace(new_btn=new_btn, convs=convs, top_k=top_k)
+
+
+def _chat_tab() -> SimpleNamespace:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chat = gr.Chatbot(
+                label="Conversation", elem_id="qa-chat", height=560, layout="bubble",
+                examples=[{"text": q} for q in EXAMPLES],
+                placeholder="**Ask about your documents.** Try an example, or upload files in the Documents tab.",
+                feedback_options=("Like", "Dislike"), buttons=["copy"],
+            )
+            with gr.Row():
+                box = gr.Textbox(placeholder="Loading…", show_label=False, scale=1, interactive=False,
+                                 elem_id="qa-question", autofocus=True, max_lines=6, container=False)
+                send = gr.Button("Ask", variant="primary", scale=0, min_width=90, elem_id="qa-send")
+                stop = gr.Button("Stop", variant="stop", scale=0, min_width=90, elem_id="qa-stop")
+        with gr.Column(scale=2, elem_id="qa-sources-col"):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(elem_id="qa-sources-panel", js_on_load=None)
+    with gr.Accordion("Why this answer?", open=False, elem_id="qa-why"):
+        why = gr.HTML(js_on_load=None)
+    with gr.Accordion("Retrieved passages (debug)", open=False, elem_id="qa-debug"):
+        debug = gr.HTML(js_on_load=None)
+    return SimpleNamespace(chat=chat, box=box, send=send, stop=stop, sources=sources, why=why, debug=debug)
+
+
+def _documents_tab(app: ChatApp, settings: Settings) -> SimpleNamespace:
+    allowed = ", ".join(settings.allowed_extensions)
+    gr.Markdown(f"Add documents ({allowed}; up to {settings.max_upload_mb:g} MB each). "
+                "They are searchable as soon as they are indexed.")
+    files = gr.File(file_count="multiple", file_types=list(settings.allowed_extensions),
+                    label="Files to add", elem_id="qa-upload", height=150)
+    add = gr.Button("Add to the index", variant="primary", elem_id="qa-add")
+    report = gr.Markdown(elem_id="qa-upload-report")
+    table = gr.Dataframe(app.docs.documents(), headers=["document", "title", "passages", "folder"],
+                         interactive=False, label="Indexed documents", wrap=True, elem_id="qa-docs",
+                         column_widths=["24%", "56%", "10%", "10%"])
+    with gr.Row():
+        pick = gr.Dropdown(choices=[r[0] for r in app.docs.documents()], label="Document", scale=3)
+        view_btn = gr.Button("View text", scale=1)
+        remove_btn = gr.Button("Remove from index", variant="stop", scale=1)
+    viewer = gr.HTML(js_on_load=None)
+    return SimpleNamespace(files=files, add=add, report=report, table=table, pick=pick, view_btn=view_btn,
+                           remove_btn=remove_btn, viewer=viewer)
+
+
+def _wire_chat(demo: gr.Blocks, app: ChatApp, browser_id, session, side: SimpleNamespace, c: SimpleNamespace) -> None:
+    views = [c.chat, c.box, c.sources, c.why, c.debug]
+    private: dict[str, Any] = {"api_visibility": "private"}
+    demo.load(app.start, [browser_id], [browser_id, session, side.convs, *views], **private)
+    outputs = [*views, session, side.convs]
+    asked = [c.box, session, side.top_k]
+    c.send.click(app.respond, asked, outputs, **private)
+    c.box.submit(app.respond, asked, outputs, **private)
+    c.chat.example_select(_example_text, None, c.box, **private).then(app.respond, asked, outputs, **private)
+    c.stop.click(app.stop, [session], None, queue=False, **private)
+    side.new_btn.click(app.new_conversation, [session], outputs, **private)
+    side.convs.input(app.open_conversation, [side.convs, session], outputs, **private)
+    c.chat.clear(app.new_conversation, [session], outputs, **private)
+    c.chat.like(_on_like(app), [session], None, **private)
+
+
+def _wire_documents(app: ChatApp, d: SimpleNamespace, status) -> None:
+    private: dict[str, Any] = {"api_visibility": "private"}
+    changed = [d.report, d.table, d.pick, status]
+    d.add.click(_upload(app), [d.files], changed, **private).then(lambda: None, None, d.files, **private)
+    d.remove_btn.click(app.docs.remove_document, [d.pick], changed, **private)
+    d.view_btn.click(app.docs.view_document, [d.pick], [d.viewer], **private)
 
 
 def _example_text(evt: gr.SelectData) -> str:
