@@ -104,15 +104,16 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
         raise BadQuestionError("the question is empty")
     from qa_bot.errors import EmptyIndexError
     from qa_bot.schema import Answer
+    from qa_bot.startup import open_bot, read_ahead
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model, top_k=top_k)
     try:
-        bot = _ready_bot(s)
+        bot = open_bot(s)
     except EmptyIndexError as e:
         if as_json:  # scripts read stdout: a machine-readable error, never a refusal
             click.echo(json.dumps({"error": {"type": "empty_index", "message": str(e)}}))
         raise
-    _read_ahead(bot)
+    read_ahead(bot)
     live = not as_json and sys.stderr.isatty()
     ans = None
     for ev in bot.stream(question):
@@ -127,25 +128,6 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
         click.echo(json.dumps(ans.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_answer(ans))
-
-
-def _ready_bot(s):
-    """The bot over an index that holds documents (the default one is filled from seeds/ on first use)."""
-    from qa_bot.factory import build_bot, build_embedder, build_store
-    from qa_bot.startup import ensure_index
-
-    embedder, store = build_embedder(s), build_store(s)
-    ensure_index(s, embedder, store)
-    return build_bot(s, embedder=embedder, store=store)
-
-
-def _read_ahead(bot) -> None:
-    """The whole-document prefix, once per corpus and model, before the first question (said on stderr)."""
-    if bot.plan().pending:
-        click.echo("reading the documents ahead, once for this corpus and model...", err=True)
-        report = bot.read_documents_ahead()
-        if report:
-            click.echo(f"read in {report['seconds']} s ({report['mb']} MB kept in the index)", err=True)
 
 
 def format_answer(ans) -> str:
@@ -165,9 +147,10 @@ def chat(index_dir) -> None:
     from qa_bot.bot import Turn
     from qa_bot.errors import QaBotError
     from qa_bot.schema import Answer
+    from qa_bot.startup import open_bot, read_ahead
 
-    bot = _ready_bot(_settings(index_dir=index_dir))
-    _read_ahead(bot)
+    bot = open_bot(_settings(index_dir=index_dir))
+    read_ahead(bot)
     history: list[Turn] = []
     click.echo("qa-bot chat: ask about your documents (empty line or Ctrl-D to quit).")
     while True:

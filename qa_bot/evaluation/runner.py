@@ -239,7 +239,7 @@ def run_suite(
             if judge is not None and run.answer is not None:
                 row["eval"]["judge"] = judge(run.answer)
             rows.append(row)
-            _progress(echo, bar, len(rows), total, row)
+            _progress(echo, bar, rows, total)
     if bar is not None:
         bar.close()
     seconds = time.perf_counter() - t0
@@ -363,10 +363,14 @@ def _bar(total: int):
     return tqdm(total=total, unit="q", file=sys.stderr)
 
 
-def _progress(echo: Echo, bar, i: int, total: int, row: dict) -> None:
+def _progress(echo: Echo, bar, rows: list[dict], total: int) -> None:
+    """The bar (a terminal) carries the running counts; a log gets one line per question."""
+    i, row = len(rows), rows[-1]
     flags = row["eval"]
     if bar is not None:
         bar.update(1)
+        bar.set_postfix(right=sum(1 for r in rows if r["eval"].get("correct")),
+                        refused=sum(1 for r in rows if r["eval"].get("refused")), refresh=False)
         return
     status = "ok  " if flags["passed"] else "FAIL"
     echo(f"  {i:>3}/{total} {status} {row['id']:<12} {flags.get('total_ms') or 0:>7.0f} ms  {row['question'][:70]}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,16 @@ def resolve_gguf(model: str, cache: Path) -> Path:
     ok = cache / f"{spec.name}.sha256-ok"
     if target.is_file() and ok.is_file() and ok.read_text().strip() == f"{target.stat().st_size}:{target.stat().st_mtime_ns}":
         return target  # verified earlier; the marker pins size and mtime
-    if not target.is_file() or target.stat().st_size != spec.size:
-        _assemble(spec, target)
-    digest = sha256_file(target)
+    from qa_bot.progress import byte_bar
+
+    build = not target.is_file() or target.stat().st_size != spec.size
+    bar = byte_bar(spec.size * (2 if build else 1), f"model {spec.name}: {'assembling and ' if build else ''}checking")
+    try:
+        if build:
+            _assemble(spec, target, bar.update)
+        digest = sha256_file(target, bar.update)
+    finally:
+        bar.close()
     if digest != spec.sha256:
         raise ModelIntegrityError(
             f"checksum mismatch for {target}: sha256 {digest}, expected {spec.sha256}; "
@@ -69,7 +77,7 @@ def resolve_gguf(model: str, cache: Path) -> Path:
     return target
 
 
-def _assemble(spec: GGUFSpec, target: Path) -> None:
+def _assemble(spec: GGUFSpec, target: Path, on_block: Callable[[int], object] = lambda n: None) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".part.{os.getpid()}")
     with open(tmp, "wb") as out:
@@ -77,6 +85,7 @@ def _assemble(spec: GGUFSpec, target: Path) -> None:
             with open(_part_file(f"{spec.package_prefix}{i}"), "rb") as f:
                 while block := f.read(1 << 22):
                     out.write(block)
+                    on_block(len(block))
     if tmp.stat().st_size != spec.size:
         size = tmp.stat().st_size
         tmp.unlink()
