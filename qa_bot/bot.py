@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -76,8 +77,11 @@ class Bot:
         max_tokens: int = 200, support_threshold: float = 0.5, max_question_chars: int = 2000,
         history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
         on_answer: Callable[[Answer], None] | None = None, entity_check: bool = True, anchor_check: bool = True,
-        library: DocumentLibrary | None = None, context_tokens: int = 0,
+        library: DocumentLibrary | None = None, context_tokens: int = 0, answer_slots: int = 0,
     ):
+        # at most `answer_slots` answers in progress at once, whichever surface asked (0 = no limit)
+        self._slots: contextlib.AbstractContextManager = (
+            threading.BoundedSemaphore(answer_slots) if answer_slots > 0 else contextlib.nullcontext())
         self.retriever = retriever
         self.llm = llm
         self.embedder = embedder
@@ -201,7 +205,15 @@ class Bot:
         self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,
         top_k: int | None = None,
     ) -> Iterator[str | Answer]:
-        """Yields text pieces as the model writes them, then the checked Answer (top_k: passages, per call)."""
+        """Yields text pieces as the model writes them, then the checked Answer (top_k: passages, per call).
+
+        Holds one of the answer slots from its first step until it ends or is closed (a client gone)."""
+        with self._slots:
+            yield from self._answer(question, history, stop, top_k)
+
+    def _answer(
+        self, question: str, history: list[Turn] | None, stop: threading.Event | None, top_k: int | None,
+    ) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
         original = question
         question, notice = self.clean_question(question)

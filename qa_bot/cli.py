@@ -181,7 +181,7 @@ def chat(index_dir) -> None:
 @index_option
 @_guard
 def serve(host, port, index_dir) -> None:
-    """The Gradio web UI."""
+    """The web UI, and the OpenAI-compatible API (/v1/chat/completions, /v1/models) on the same port."""
     from qa_bot.server.app import serve as run_ui
 
     run_ui(_settings(host=host, port=port, index_dir=index_dir))
@@ -216,9 +216,21 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-out"), help="Output folder.")
 @click.option("--quick", is_flag=True, help="Smaller sizes and fewer questions (for tests).")
 @click.option("--chroma-url", default=None, help="Also run the retrieval part against this Chroma server (`chroma run`).")
+@click.option("--from-zero", is_flag=True,
+              help="Instead: time a fresh clone of this checkout to the first UI answer (install, index, model, serve, "
+                   "answer); writes OUT/from_zero.json.")
+@click.option("--cold-cache", is_flag=True, help="With --from-zero: install with an empty pip cache of its own.")
 @_guard
-def bench(out: Path, quick: bool, chroma_url: str | None) -> None:
+def bench(out: Path, quick: bool, chroma_url: str | None, from_zero: bool, cold_cache: bool) -> None:
     """Performance benchmark; writes OUT/bench.json."""
+    if from_zero:
+        from qa_bot.bench.from_zero import bench_from_zero
+
+        root = Path(__file__).resolve().parents[1]
+        s = _settings()
+        bench_from_zero(root, Path(s.seeds_dir).resolve().parent if (root / "seeds").is_symlink() else root.parent / "shared",
+                        out, cold_cache=cold_cache, echo=click.echo)
+        return
     from qa_bot.bench.run import run_bench
 
     run_bench(_settings(chroma_url=chroma_url), out, quick=quick, echo=click.echo)

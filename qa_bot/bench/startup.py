@@ -103,22 +103,31 @@ def make_run(env: dict, data_dir: Path, timeout: float, echo=print) -> dict:
                              "empty folder, serve, until the HTTP port answers (a fresh machine adds `make install`)"}
 
 
-def time_to_http(args: list[str], env: dict, port: int, timeout: float) -> tuple[float | None, float]:
-    """(seconds from start until http://127.0.0.1:port/ answers or None, peak RSS MB); the process group is ended."""
+def time_to_http(args: list[str], env: dict, port: int, timeout: float,
+                 proc: subprocess.Popen | None = None) -> tuple[float | None, float]:
+    """(seconds from start until http://127.0.0.1:port/ answers or None, peak RSS MB); the process group is
+    ended. With `proc` (already started by the caller) it only waits for the port and leaves it running."""
     t0 = time.perf_counter()
+    if proc is not None:
+        return _until_http(proc, port, timeout, t0), 0.0
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    ready = None
     try:
-        while time.perf_counter() - t0 < timeout and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
-                    if r.status < 500:
-                        ready = time.perf_counter() - t0
-                        break
-            except OSError:
-                time.sleep(0.2)
+        ready = _until_http(proc, port, timeout, t0)
     finally:
         if proc.returncode is None:
             os.killpg(proc.pid, signal.SIGTERM)
         _, rss = _wait(proc, 20) if proc.returncode is None else (proc.returncode, 0.0)
     return ready, rss
+
+
+def _until_http(proc: subprocess.Popen, port: int, timeout: float, t0: float) -> float | None:
+    ready = None
+    while time.perf_counter() - t0 < timeout and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status < 500:
+                    ready = time.perf_counter() - t0
+                    break
+        except OSError:
+            time.sleep(0.2)
+    return ready

@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
@@ -239,22 +238,6 @@ def sse_events(bot: Bot, req: ChatRequest, first: str | Answer, events: Generato
 
 
 # ----- the app
-
-
-class AnswerSlots:
-    """At most `slots` answers in progress at once, whichever door they came in by (UI or API)."""
-
-    def __init__(self, slots: int):
-        self._sem = threading.BoundedSemaphore(max(1, slots))
-
-    def gate(self, stream: Callable[..., Iterator[str | Answer]]) -> Callable[..., Iterator[str | Answer]]:
-        """`stream` (Bot.stream) holding a slot from its first step until it ends or is closed."""
-
-        def gated(*args: Any, **kwargs: Any) -> Iterator[str | Answer]:
-            with self._sem:
-                yield from stream(*args, **kwargs)
-
-        return gated
 
 
 def bearer_tokens_check(tokens: list[str]) -> Callable[[Request], None]:

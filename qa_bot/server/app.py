@@ -1,4 +1,5 @@
-"""The Gradio web UI: layout only. Behaviour lives in ui_handlers.ChatApp, HTML in ui_render."""
+"""The served app: the Gradio layout and its wiring, mounted with the OpenAI-compatible API (api.py) on one
+FastAPI app. Behaviour lives in chat.ChatApp and documents.DocumentService, HTML in render."""
 
 from __future__ import annotations
 
@@ -179,12 +180,11 @@ def launch_options(settings: Settings) -> dict:
 def build_app(bot, settings: Settings, ingestor=None):
     """One FastAPI app on one port: the OpenAI-compatible API (/v1/...) with the UI mounted at /.
 
-    UI and API answers share `settings.concurrency` answer slots (see api.AnswerSlots): the bot's
-    stream, which every answer goes through, is gated once here. Never launches (see serve)."""
-    from qa_bot.server.api import AnswerSlots, create_api
+    UI and API answers share the bot's `concurrency` answer slots (every answer goes through
+    `Bot.stream`). Never launches (see serve)."""
+    from qa_bot.server.api import create_api
     from qa_bot.server.auth import load_users
 
-    bot.stream = AnswerSlots(settings.concurrency).gate(bot.stream)
     demo = build_ui(bot, settings, ingestor)
     demo.queue(default_concurrency_limit=settings.concurrency)
     # the API's keys are the login passwords: one list of secrets to keep, not two
@@ -196,21 +196,17 @@ def build_app(bot, settings: Settings, ingestor=None):
 
 
 def serve(settings: Settings) -> None:
-    """Build the real bot, index the seeds if the index is empty, and serve UI and API until stopped."""
+    """Build the real bot (the seeds go into an empty index), read ahead in the background, and serve
+    UI and API until stopped."""
     import uvicorn
 
-    from qa_bot.factory import build_bot, build_ingestor, load_bm25
-    from qa_bot.llm.read_ahead import BackgroundWarmer
+    from qa_bot.factory import build_ingestor
+    from qa_bot.startup import open_bot, read_ahead_in_background
 
-    bot = build_bot(settings)
+    bot = open_bot(settings, serving=True, echo=print)
     ingestor = build_ingestor(settings, embedder=bot.embedder, store=bot.retriever.store)
-    if bot.retriever.store.count() == 0 and Path(settings.seeds_dir).is_dir():
-        print(ingestor.run([Path(settings.seeds_dir)]).summary(), flush=True)
-        bot.retriever.use_bm25(load_bm25(settings, bot.retriever.store))
     app = build_app(bot, settings, ingestor)
-    chat = app.state.demo.qa_app
-    chat.docs.warmer = BackgroundWarmer(bot.warm)
-    chat.docs.warmer.request()
+    app.state.demo.qa_app.docs.warmer = read_ahead_in_background(bot)
     print(f"qa-bot: the UI on http://{settings.host}:{settings.port}/ , "
           f"the OpenAI-compatible API on http://{settings.host}:{settings.port}/v1", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
