@@ -105,7 +105,7 @@ def test_index_inside_the_watched_folder_does_not_loop(tmp_path, settings_fake):
     t.start()
     time.sleep(0.5)
     (docs / "b.txt").write_text("Bananas.\n")
-    assert _wait_for(lambda: "b.txt" in _sources(s))
+    assert _wait_for(lambda: "b.txt" in _sources(s) and reports)  # the sync has returned its report too
     n = len(reports)
     time.sleep(1.5)  # a feedback loop would sync again and again on its own manifest writes
     stop.set()
