@@ -35,6 +35,20 @@ def seeds_index_fake(settings_fake):
     return settings_fake
 
 
+@pytest.fixture(scope="module")
+def seeds_extractive(tmp_path_factory):
+    """The seeds with the fake embedder and the extractive backend, in passage mode, built once per module
+    (its tests only read the index)."""
+    from qa_bot.factory import build_ingestor
+    from qa_bot.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("seeds-extractive")
+    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive",
+                 context_tokens=0)
+    assert build_ingestor(s).run([SEEDS]).added == 2
+    return s
+
+
 @pytest.fixture(scope="session")
 def real_seeds_index(tmp_path_factory):
     """The seeds indexed with the real MiniLM embedder (shared by slow tests)."""

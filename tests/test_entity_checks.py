@@ -15,8 +15,6 @@ from qa_bot.retrieval.hybrid import Retrieval
 from qa_bot.schema import Answer, Chunk, Scored
 from qa_bot.server.render import turn_record, why_html
 
-from .conftest import SEEDS
-
 MULAN = "The lead actress in Mulan is Liu Yifei, the Chinese-American actress who plays Mulan herself."
 MUSICAL = "The director of the new musical about a woman in Hollywood is Jerry Mitchell, who also staged Kinky Boots."
 PLAN = "Anne-Birgitte Albrectsen is the CEO of Plan International, a charity for the rights of children."
@@ -220,14 +218,8 @@ def lookalike_settings(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def seeds_settings(tmp_path_factory):
-    from qa_bot.factory import build_ingestor
-    from qa_bot.settings import Settings
-
-    tmp = tmp_path_factory.mktemp("seeds")
-    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive", context_tokens=0)
-    assert build_ingestor(s).run([SEEDS]).added == 2
-    return s
+def seeds_settings(seeds_extractive):
+    return seeds_extractive
 
 
 @pytest.mark.parametrize("question,passage,answer,named,passes_support", LOOKALIKES[:3])

@@ -13,21 +13,15 @@ from qa_bot.errors import BadQuestionError
 from qa_bot.factory import build_bot
 from qa_bot.schema import Answer
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT
 
 QA_BOT = str(ROOT / ".venv" / "bin" / "qa-bot")
 
 
 @pytest.fixture(scope="module")
-def seeds_index_fake(tmp_path_factory):
-    """The seeds with the fake embedder, built once for this module (the questions only read it)."""
-    from qa_bot.factory import build_ingestor
-    from qa_bot.settings import Settings
-
-    tmp = tmp_path_factory.mktemp("questions")
-    s = Settings(index_dir=tmp / "index", data_dir=tmp / "data", embed_model="fake-hash", llm_provider="extractive", context_tokens=0)
-    assert build_ingestor(s).run([SEEDS]).added == 2
-    return s
+def seeds_index_fake(seeds_extractive):
+    """The questions only read the index: one build for the module."""
+    return seeds_extractive
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from qa_bot.bot import Bot, Turn
-from qa_bot.errors import BadQuestionError, EmptyIndexError, QaBotError
+from qa_bot.errors import BadQuestionError, QaBotError
 from qa_bot.schema import Answer
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,6 @@ def domain_error(e: Exception) -> ApiError:
     """A failure while answering as the error object a client sees (anything unexpected is logged only)."""
     if isinstance(e, BadQuestionError):
         return ApiError(400, str(e), param="messages")
-    if isinstance(e, EmptyIndexError):
-        return ApiError(409, str(e), kind="invalid_request_error", code="empty_index")
     if isinstance(e, QaBotError):
         return ApiError(503, str(e), kind="server_error", code="qa_bot_error")
     log.error("/v1/chat/completions failed", exc_info=e)
