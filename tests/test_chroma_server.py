@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
 
 import pytest
 
+from qa_bot.bench.startup import free_port
 from qa_bot.factory import build_bot, build_store
 from qa_bot.ingest.manifest import Manifest
 
@@ -19,17 +19,11 @@ CHROMA = ROOT / ".venv" / "bin" / "chroma"
 QA_BOT = str(ROOT / ".venv" / "bin" / "qa-bot")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     if not CHROMA.exists():
         pytest.skip("the chroma CLI is not installed")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "chroma.log", "wb")
     proc = subprocess.Popen(
         [str(CHROMA), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
@@ -96,7 +90,7 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, tmp_path):
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
     """No server behind the URL: one BackendError-style message from the CLI, not a traceback."""
-    env = {**os.environ, "QA_BOT_CHROMA_URL": f"http://127.0.0.1:{_free_port()}", "QA_BOT_EMBED_MODEL": "fake-hash"}
+    env = {**os.environ, "QA_BOT_CHROMA_URL": f"http://127.0.0.1:{free_port()}", "QA_BOT_EMBED_MODEL": "fake-hash"}
     r = subprocess.run([QA_BOT, "ingest", str(SEEDS), "--index", str(tmp_path / "i")], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
