@@ -3,22 +3,42 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install index run test test-fast lint browser eval bench clean
+# llama-cpp-python is built from source. The product uses only libllama + the CPU ggml backend
+# (llama_cpp.Llama), so skip the multimodal mtmd library (LLAVA_BUILD) and llama.cpp's "common"
+# library, which llama-cpp-python forces on although its Python code never loads it (the hook file
+# sets LLAMA_BUILD_COMMON OFF inside vendor/llama.cpp). GGML_NATIVE stays on: -march=native is the speed.
+# See /work/notes/install.md for the measurements.
+LLAMA_HOOK := $(abspath $(VENV))/llama-no-common.cmake
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(LLAMA_HOOK) \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
+  -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DGGML_NATIVE=ON -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF
+PIP_BUILD_ENV := CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)"
 
+.PHONY: install install-dev index run test test-fast lint browser eval bench clean
+
+# runtime only (make run / index / eval / bench); the [dev] extra comes with install-dev (test, lint)
 install: $(STAMP)
+
+install-dev: $(DEV_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	# the local CPU wheel first: an unpinned torch would pull GBs of CUDA packages
 	$(PY) -m pip install torch==2.13.0
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install -e '.[dev]'
+	printf 'set(LLAMA_BUILD_COMMON OFF)\n' > $(LLAMA_HOOK)
+	$(PIP_BUILD_ENV) $(PY) -m pip install -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP_BUILD_ENV) $(PY) -m pip install -e '.[dev]'
+	touch $(DEV_STAMP)
 
 index: install
 	$(BIN)/qa-bot ingest seeds
@@ -30,14 +50,14 @@ run: index
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "chromium missing: the browser test will fail"
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check qa_bot tests
 	$(BIN)/mypy qa_bot
 
-test-fast: install
+test-fast: install-dev
 	$(BIN)/pytest -q -m "not slow" -x
 
-test: install browser lint
+test: install-dev browser lint
 	$(BIN)/pytest -q -ra --durations=12
 	$(BIN)/qa-bot ingest seeds --index index
 	$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --index index --out eval-out --junit eval-out/junit.xml
