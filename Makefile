@@ -50,17 +50,20 @@ run: index
 browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "chromium missing: the browser test will fail"
 
+# `make test` prints each tier's wall time ("[tier] ..."), so its budget can be watched per tier.
+TIER = t=$$(date +%s); $(1); s=$$?; echo "[tier] $(2): $$(( $$(date +%s) - t )) s"; exit $$s
+
 lint: install-dev
-	$(BIN)/ruff check qa_bot tests
-	$(BIN)/mypy qa_bot
+	@$(call TIER,$(BIN)/ruff check qa_bot tests && $(BIN)/mypy qa_bot,lint (ruff + mypy))
 
 test-fast: install-dev
 	$(BIN)/pytest -q -m "not slow" -x
 
 test: install-dev browser lint
-	$(BIN)/pytest -q -ra --durations=12
+	@$(call TIER,$(BIN)/pytest -q -ra -m "not slow",fast tests (fakes))
+	@$(call TIER,$(BIN)/pytest -q -ra -m slow --durations=12,slow tests (real models / servers / browser))
 	$(BIN)/qa-bot ingest seeds --index index
-	$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --index index --out eval-out --junit eval-out/junit.xml
+	@$(call TIER,$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --index index --out eval-out --junit eval-out/junit.xml,eval gates)
 
 eval: index
 	$(BIN)/qa-bot eval --suite seeds --suite squad2-pairs --out eval-out --junit eval-out/junit.xml
@@ -68,5 +71,6 @@ eval: index
 bench: index
 	$(BIN)/qa-bot bench --out bench-out
 
-clean:
-	rm -rf index eval-out bench-out data
+clean:  # index/README.md says what is built there: it stays
+	find index -mindepth 1 ! -name README.md -exec rm -rf {} + 2>/dev/null || true
+	rm -rf eval-out bench-out data
