@@ -119,7 +119,7 @@ def test_chat_in_a_real_browser(server):
         assert "Traceback" not in page.content()
         browser.close()
     log = server["log"].read_text()
-    assert "Running on local URL:  http://127.0.0.1:" in log
+    assert "qa-bot: the UI on http://127.0.0.1:" in log and "Traceback" not in log  # loopback only, no trace
     (ARTIFACTS / "ui-timings.json").write_text(json.dumps(timings, indent=1))
     print("UI timings:", timings)
     assert not missing, f"the first answer lacks {missing}: {text}"
