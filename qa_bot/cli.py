@@ -226,10 +226,8 @@ def bench(out: Path, quick: bool, chroma_url: str | None, from_zero: bool, cold_
     if from_zero:
         from qa_bot.bench.from_zero import bench_from_zero
 
-        root = Path(__file__).resolve().parents[1]
-        s = _settings()
-        bench_from_zero(root, Path(s.seeds_dir).resolve().parent if (root / "seeds").is_symlink() else root.parent / "shared",
-                        out, cold_cache=cold_cache, echo=click.echo)
+        root = Path(__file__).resolve().parents[1]  # the checkout; CI keeps ../shared beside it
+        bench_from_zero(root, root.parent / "shared", out, cold_cache=cold_cache, echo=click.echo)
         return
     from qa_bot.bench.run import run_bench
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from qa_bot.bench.startup import free_port, time_to_http
+from qa_bot.bench.startup import free_port, until_http
 
 QUESTION = "When and where did Putin and Zelensky meet for the first time?"
 
@@ -74,18 +75,17 @@ def _serve_and_ask(qa: str, env: dict, cwd: Path, port: int) -> tuple[float | No
     """(serve start until the port answers, then the first /ask answer), each None when it did not come."""
     from gradio_client import Client
 
+    t0 = time.perf_counter()
     proc = subprocess.Popen([qa, "serve"], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        ready, _ = time_to_http([], env, port, 600, proc=proc)
+        ready = until_http(proc, port, 600, t0)
         if ready is None:
             return None, None
         t0 = time.perf_counter()
         answer = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, api_name="/ask")
         return round(ready, 1), round(time.perf_counter() - t0, 1) if answer.get("answer") else None
     finally:
-        import signal
-
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)

@@ -103,16 +103,12 @@ def make_run(env: dict, data_dir: Path, timeout: float, echo=print) -> dict:
                              "empty folder, serve, until the HTTP port answers (a fresh machine adds `make install`)"}
 
 
-def time_to_http(args: list[str], env: dict, port: int, timeout: float,
-                 proc: subprocess.Popen | None = None) -> tuple[float | None, float]:
-    """(seconds from start until http://127.0.0.1:port/ answers or None, peak RSS MB); the process group is
-    ended. With `proc` (already started by the caller) it only waits for the port and leaves it running."""
+def time_to_http(args: list[str], env: dict, port: int, timeout: float) -> tuple[float | None, float]:
+    """(seconds from start until http://127.0.0.1:port/ answers or None, peak RSS MB); the process group is ended."""
     t0 = time.perf_counter()
-    if proc is not None:
-        return _until_http(proc, port, timeout, t0), 0.0
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        ready = _until_http(proc, port, timeout, t0)
+        ready = until_http(proc, port, timeout, t0)
     finally:
         if proc.returncode is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -120,7 +116,8 @@ def time_to_http(args: list[str], env: dict, port: int, timeout: float,
     return ready, rss
 
 
-def _until_http(proc: subprocess.Popen, port: int, timeout: float, t0: float) -> float | None:
+def until_http(proc: subprocess.Popen, port: int, timeout: float, t0: float) -> float | None:
+    """Seconds from `t0` until http://127.0.0.1:port/ answers while `proc` runs; None if it never does."""
     ready = None
     while time.perf_counter() - t0 < timeout and proc.poll() is None:
         try:
