@@ -71,9 +71,10 @@ def read_ahead(bot, echo: Callable[[str], None] | None = None) -> None:
 
 
 def read_ahead_in_background(bot, echo: Callable[[str], None] = print):
-    """`serve`: the prefix or passages are read on a thread; call `.request()` again after changes."""
+    """`serve`: the prefix or passages are read on a thread; call `.request()` again after changes.
+    The prefix is read in a second context, so questions meanwhile are answered from passages at once."""
     from qa_bot.llm.read_ahead import BackgroundWarmer
 
-    warmer = BackgroundWarmer(bot.warm, echo)
+    warmer = BackgroundWarmer(lambda: bot.warm(side=True), echo)
     warmer.request()
     return warmer

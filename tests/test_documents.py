@@ -92,7 +92,7 @@ def test_passages_until_the_prefix_is_read_and_ask_reads_it_without_pruning(docs
         def prefix_ready(self, messages):
             return self.ready
 
-        def warm(self, prompts, budget_bytes, prune=True):
+        def warm(self, prompts, budget_bytes, prune=True, side=False):
             self.warmed.append((list(prompts), prune))
             self.ready = True
             return {"made": 1, "snapshots": 1, "seconds": 0.0, "mb": 1.0, "dropped": 0}

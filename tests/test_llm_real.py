@@ -199,3 +199,26 @@ def test_document_prefix_is_read_once_and_resumed_by_a_later_ask(real_seeds_inde
     assert len(summary["citations"]) >= 2 and summary["answer"].count("[") >= 2, summary["answer"]
     for c in summary["citations"]:
         assert (ROOT / "seeds" / c["source"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+
+
+def test_serve_answers_from_passages_while_the_prefix_is_read_in_a_second_context(real_seeds_index, tmp_path):
+    """`serve` reads the whole-document prefix in a context of its own: a question asked meanwhile is
+    answered from passages without waiting for it, and the next one after it reads whole documents."""
+    import shutil
+
+    from qa_bot.startup import read_ahead_in_background
+
+    index = tmp_path / "index"
+    shutil.copytree(real_seeds_index.index_dir, index, ignore=shutil.ignore_patterns("kv"))
+    bot = build_bot(real_seeds_index.model_copy(update={"index_dir": index}))
+    assert bot.plan().pending
+    said: list[str] = []
+    warmer = read_ahead_in_background(bot, echo=said.append)
+    early = bot.ask(Q)
+    prefix_done_before_the_answer = warmer.last is not None
+    warmer.join(900)
+    assert not prefix_done_before_the_answer, said
+    assert early.mode == "passages" and not early.refused and "Paris" in early.answer, early
+    assert warmer.last is not None and warmer.last["made"] == 1 and warmer.last["what"] == "documents", said
+    later = bot.ask(Q)
+    assert later.mode == "documents" and not later.refused and "Paris" in later.answer, later

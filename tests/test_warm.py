@@ -17,7 +17,7 @@ class WarmingLLM(ScriptedLLM):
         self.warmed: list[list[dict]] = []
         self.budgets: list[int] = []
 
-    def warm(self, prompts, budget_bytes, prune=True):
+    def warm(self, prompts, budget_bytes, prune=True, side=False):
         self.warmed = list(prompts)
         self.budgets.append(budget_bytes)
         n = len(self.warmed)

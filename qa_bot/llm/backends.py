@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import threading
@@ -27,8 +28,10 @@ class ChatModel(Protocol):
         """Whether a prompt beginning like `messages` resumes from state read ahead (or needs none)."""
         ...
 
-    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
-        """Reads prompts ahead of the questions that will start like them; None when it cannot."""
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True,
+             side: bool = False) -> dict | None:
+        """Reads prompts ahead of the questions that will start like them; None when it cannot.
+        `side`: in a context of its own, so answers asked meanwhile are not held up (serve)."""
         ...
 
     def attach_snapshots(self, folder: Path) -> SnapshotStore | None:
@@ -49,7 +52,8 @@ class BaseChatModel:
     def prefix_ready(self, messages: list[dict]) -> bool:
         return True
 
-    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True,
+             side: bool = False) -> dict | None:
         return None
 
     def attach_snapshots(self, folder: Path) -> SnapshotStore | None:
@@ -75,10 +79,11 @@ class LlamaCppModel(BaseChatModel):
         self.path = path
         self.temperature = temperature
         self._lock = threading.Lock()
-        self.llama = Llama(
+        self._options: dict[str, Any] = dict(
             model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
             n_batch=512, seed=seed, verbose=False, flash_attn=FLASH_ATTN,
         )
+        self.llama = Llama(**self._options)
         # Llama keeps the previous prompt's KV state and only evaluates what follows the shared prefix.
         # The prompt cache adds earlier prompts: it restores the best one before Llama's own prefix check.
         self.cache: PromptCache | None = None
@@ -112,11 +117,16 @@ class LlamaCppModel(BaseChatModel):
         store = self.cache.store if self.cache is not None else None
         return store is None or SnapshotStore.name_of(json.dumps(messages, sort_keys=True)) in store.names
 
-    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True) -> dict | None:
+    def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True,
+             side: bool = False) -> dict | None:
         """Reads each prompt once and keeps its KV state on disk, in order, until the budget is spent.
 
         A later prompt that begins the same way (same system prompt, same first passage) resumes from
         the snapshot and reads only what follows. The lock is taken per prompt, so answers interleave.
+        `side`: the prompts are read in a second llama.cpp context (same model and options, so its
+        snapshots load into the first) and answers go on meanwhile: a whole-document prefix takes tens
+        of seconds, too long to hold the lock. The weights are mapped once; the second context costs
+        its KV cells and buffers until the pass ends.
         With `prune`, snapshots of prompts not given, or past the budget, are deleted. None when no
         snapshot folder is attached.
         """
@@ -127,31 +137,46 @@ class LlamaCppModel(BaseChatModel):
         seen: set[str] = set()
         used = made = 0
         t0 = time.perf_counter()
-        for messages in prompts:
-            name = SnapshotStore.name_of(json.dumps(messages, sort_keys=True))
-            if name in store.names:
-                used += store.size(name)
-                if used > budget_bytes:
-                    break
-                seen.add(name)
-                continue
-            with self._lock:
-                for _ in self.llama.create_chat_completion(
-                    messages=messages, max_tokens=1, temperature=0.0, top_k=1, stream=True,  # type: ignore[arg-type]
-                ):
-                    pass
-                snap = cache.snapshot(self.llama, budget_bytes - used)
+        reader = None
+        try:
+            for messages in prompts:
+                name = SnapshotStore.name_of(json.dumps(messages, sort_keys=True))
+                if name in store.names:
+                    used += store.size(name)
+                    if used > budget_bytes:
+                        break
+                    seen.add(name)
+                    continue
+                if side and reader is None:
+                    from llama_cpp import Llama
+
+                    reader = Llama(**self._options)
+                with contextlib.nullcontext() if reader is not None else self._lock:
+                    snap = self._read(reader or self.llama, messages, cache, budget_bytes - used)
                 if snap is None:
                     break  # the budget is spent
-                if not store.put(name, *snap):
-                    break  # the disk refused it: answers still work, reading everything
-            seen.add(name)
-            used += len(snap[1])
-            made += 1
-        with self._lock:  # answers read the store's keys under this lock
+                with self._lock:  # answers read the store's keys under this lock
+                    if not store.put(name, *snap):
+                        break  # the disk refused it: answers still work, reading everything
+                seen.add(name)
+                used += len(snap[1])
+                made += 1
+        finally:
+            if reader is not None:
+                reader.close()
+        with self._lock:
             dropped = store.keep_only(seen) if prune else 0
         return {"snapshots": len(store.keys), "made": made, "dropped": dropped, "mb": round(used / 2**20, 1),
                 "seconds": round(time.perf_counter() - t0, 2)}
+
+    @staticmethod
+    def _read(llama: Any, messages: list[dict], cache: PromptCache, limit: int) -> tuple[tuple[int, ...], Any] | None:
+        """Reads one prompt into `llama`'s context, the chat template applied as for an answer; its state."""
+        for _ in llama.create_chat_completion(
+            messages=messages, max_tokens=1, temperature=0.0, top_k=1, stream=True,
+        ):
+            pass
+        return cache.snapshot(llama, limit)
 
     def stream(self, messages: list[dict], max_tokens: int = 256, stop: list[str] | None = None) -> Iterator[str]:
         with self._lock:
