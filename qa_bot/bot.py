@@ -166,9 +166,10 @@ class Bot:
             return None
         return self.llm.warm([prompt], self.warm_bytes, prune=False)
 
-    def warm(self) -> dict | None:
+    def warm(self, side: bool = False) -> dict | None:
         """Has the model read ahead what questions will start with (None if it cannot): the whole-document
-        prefix when the corpus fits, else every passage as the first source of a prompt.
+        prefix when the corpus fits, else every passage as the first source of a prompt. `side` (serve):
+        the prefix is read in a context of its own, so questions are answered from passages meanwhile.
 
         Passages are read in the order documents are (every document's first passage, then the
         second...), since reading order puts a document's opening first in most prompts.
@@ -177,7 +178,7 @@ class Bot:
             return None
         p = plan_context(self.library, self.context_tokens)
         if p.mode == "documents":
-            report = self.llm.warm([self.messages("", Retrieval([]), p)], self.warm_bytes)
+            report = self.llm.warm([self.messages("", Retrieval([]), p)], self.warm_bytes, side=side)
             return None if report is None else {**report, "what": "documents"}
         chunks = sorted(self.retriever.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
