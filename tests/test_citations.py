@@ -78,3 +78,22 @@ def test_extractive_cites_best_sentence_and_refuses_when_nothing_matches():
     for c in v.citations:
         assert DOC[c.start : c.end] == c.quote
     assert extractive("quantum chromodynamics lattice", sources(), HashEmbedder()) is None
+
+
+def test_a_sentence_joining_two_documents_is_checked_clause_by_clause():
+    """"The WSJ says X, while the NYT says Y": no one passage holds both publications, so the whole fails
+    the entity check; each clause is then a claim of its own, cited to the document that holds it."""
+    wsj = Scored(Chunk("w:0", "w", "wsj.txt", "Puppet (The Wall Street Journal)",
+                       "Putin has called Zelensky an illegitimate puppet of the West.", 0, 61, 0), 1.0)
+    nyt = Scored(Chunk("n:0", "n", "nyt.txt", "Disdain (The New York Times)",
+                       "Russian state television calls Zelensky a clown.", 0, 48, 0), 1.0)
+    answer = ("The Wall Street Journal says Putin has called Zelensky an illegitimate puppet, "
+              "while The New York Times says Russian state television calls Zelensky a clown.")
+    v = CitationChecker(HashEmbedder(), 0.5).verify(answer, [wsj, nyt])
+    assert [c.source for c in v.citations] == ["wsj.txt", "nyt.txt"], v
+    assert v.answer == ("The Wall Street Journal says Putin has called Zelensky an illegitimate puppet [1]. "
+                        "The New York Times says Russian state television calls Zelensky a clown [2].")
+    wrong = ("The Wall Street Journal says Putin met Zelensky in Washington, "
+             "while The New York Times says Russian state television calls Zelensky a clown.")
+    v = CitationChecker(HashEmbedder(), 0.5).verify(wrong, [wsj, nyt])
+    assert [c.source for c in v.citations] == ["nyt.txt"] and "Washington" in " ".join(v.removed), v

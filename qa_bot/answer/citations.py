@@ -28,6 +28,8 @@ _ACCORDING = re.compile(
     r"(?=\[\d)(\[\d+(?:\s*[,;]\s*\d+)*\])\s*,?\s*",
     re.IGNORECASE,
 )
+# "The WSJ says X, while the NYT says Y": two claims from two documents, checked apart if the whole fails
+_CLAUSES = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
@@ -67,6 +69,15 @@ def says_cannot_answer(text: str) -> bool:
     return bool(_CANNOT.search(text))
 
 
+def clauses(claim: Claim) -> list[Claim]:
+    """A sentence joining two statements ("X, while Y", "X; Y") as two claims with its markers; [] if one."""
+    parts = [p.strip() for p in _CLAUSES.split(claim.text) if p.strip()]
+    if len(parts) < 2:
+        return []
+    end = claim.text.rstrip()[-1:] if claim.text.rstrip()[-1:] in ".!?" else "."
+    return [Claim(p[:1].upper() + p[1:] + ("" if p[-1:] in ".!?" else end), list(claim.markers)) for p in parts]
+
+
 def parse_claims(answer: str) -> list[Claim]:
     """Split an answer into sentences and pull out the [n] markers of each."""
     claims: list[Claim] = []
@@ -104,7 +115,12 @@ class CitationChecker:
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
-        checks = [self._check(c, sources, known, context or {}) for c in claims]
+        checks: list[Check] = []
+        for c in claims:
+            ch = self._check(c, sources, known, context or {})
+            parts = clauses(c) if ch.source_index is None else []
+            split = [self._check(p, sources, known, context or {}) for p in parts]
+            checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         kept: list[Check] = []
         removed: list[str] = []
