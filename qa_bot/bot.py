@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa_bot.answer import anchors as anchor_rules
@@ -15,14 +16,14 @@ from qa_bot.answer.citations import CitationChecker, says_cannot_answer
 from qa_bot.answer.extractive import extractive
 from qa_bot.answer.focus import focus
 from qa_bot.answer.guard import redact
-from qa_bot.answer.planner import DocumentLibrary, Plan
+from qa_bot.answer.planner import DocumentLibrary, Plan, documents_that_fit, estimate_tokens
 from qa_bot.answer.planner import plan as plan_context
 from qa_bot.answer.prompts import PROMPTS_DIR, REFUSAL, render
 from qa_bot.errors import BackendError, BadQuestionError
 from qa_bot.llm.backends import ChatModel
 from qa_bot.retrieval.embeddings import Embedder
 from qa_bot.retrieval.hybrid import HybridRetriever, Retrieval
-from qa_bot.schema import Answer, Scored
+from qa_bot.schema import Answer, Chunk, Scored
 
 
 def prompt_order(retrieval: Retrieval) -> list[Scored]:
@@ -88,7 +89,7 @@ class Bot:
         self.checker = CitationChecker(embedder, support_threshold, entity_check=entity_check, anchor_check=anchor_check)
         self.anchor_check = anchor_check
         self.library, self.context_tokens = library, context_tokens
-        self._units: tuple[str, list[Scored], dict[int, list[int]]] | None = None
+        self._by_doc: tuple[int, dict[str, list[Chunk]]] | None = None  # indexed passages per document
         self.max_tokens = max_tokens
         self.max_question_chars = max_question_chars
         self.history_turns = history_turns
@@ -138,9 +139,13 @@ class Bot:
                 for i, (s, t) in enumerate(zip(hits, texts, strict=True))]
 
     def messages(self, question: str, retrieval: Retrieval, plan: Plan | None = None) -> list[dict]:
-        """The chat the model reads: retrieved passages, or every document whole when the plan says so."""
-        if plan is not None and plan.mode == "documents":
+        """The chat the model reads: retrieved passages, or the plan's documents whole (then, in "document"
+        mode, the passages of other documents: rendered without them and without the question, the
+        messages are the document's prefix, the same for every question, read ahead once)."""
+        if plan is not None and plan.mode in ("documents", "document"):
             sources = [{"number": i + 1, "title": d.title, "text": redact(d.text)} for i, d in enumerate(plan.documents)]
+            others = self.sources_for_prompt(Retrieval(list(plan.passages)), question) if plan.passages else []
+            sources += [{**o, "number": len(sources) + o["number"]} for o in others]
             system = render("system_documents", self.prompts_dir, refusal=REFUSAL)
         else:
             sources, system = self.sources_for_prompt(retrieval, question), render("system", self.prompts_dir, refusal=REFUSAL)
@@ -149,27 +154,44 @@ class Bot:
             {"role": "user", "content": render("answer", self.prompts_dir, sources=sources, question=question, refusal=REFUSAL)},
         ]
 
-    def plan(self) -> Plan:
-        """Whole documents when the corpus fits `context_tokens` and their prefix has been read; else passages."""
-        p = plan_context(self.library, self.context_tokens)
-        if p.mode == "documents" and self.llm is not None and not self.llm.prefix_ready(self.messages("", Retrieval([]), p)):
-            return Plan("passages", why="the documents are not read ahead yet: passages until they are", pending=True)
+    def plan(self, retrieval: Retrieval | None = None) -> Plan:
+        """Whole documents when the corpus fits `context_tokens`; else, given a retrieval, the best-matching
+        document whole with the passages of other documents, when they fit; either only once its prefix has
+        been read (pending until then); else passages."""
+        p = plan_context(self.library, self.context_tokens, retrieval.hits if retrieval is not None else ())
+        if p.mode in ("documents", "document") and self.llm is not None and not self.llm.prefix_ready(self.prefix(p)):
+            what = "the documents are" if p.mode == "documents" else f"{p.documents[0].source} is"
+            return Plan("passages", why=f"{what} not read ahead yet: passages until then", pending=True)
         return p
+
+    def prefix(self, plan: Plan) -> list[dict]:
+        """What every question of a document plan starts with: its documents whole (no passages, no question)."""
+        return self.messages("", Retrieval([]), replace(plan, passages=()))
+
+    def document_prefixes(self, chunks: list[Chunk]) -> list[list[dict]]:
+        """When the corpus does not fit `context_tokens`: the prefix of each document that fits with the passages
+        of others beside it (top_k - 1 of the corpus's mean size), largest first; [] otherwise."""
+        docs = self.library.documents() if self.library is not None and self.context_tokens > 0 else None
+        if not docs or not chunks or estimate_tokens(docs) <= self.context_tokens:
+            return []
+        room = (self.retriever.top_k - 1) * estimate_tokens(tuple(chunks)) // len(chunks)
+        return [self.prefix(Plan("document", (d,))) for d in documents_that_fit(docs, self.context_tokens, room)]
 
     def read_documents_ahead(self) -> dict | None:
         """Reads the whole-document prefix once (None when the corpus is answered from passages or it is ready)."""
         p = plan_context(self.library, self.context_tokens)
         if p.mode != "documents" or self.llm is None or self.warm_bytes <= 0:
             return None
-        prompt = self.messages("", Retrieval([]), p)
+        prompt = self.prefix(p)
         if self.llm.prefix_ready(prompt):
             return None
         return self.llm.warm([prompt], self.warm_bytes, prune=False)
 
     def warm(self, side: bool = False) -> dict | None:
         """Has the model read ahead what questions will start with (None if it cannot): the whole-document
-        prefix when the corpus fits, else every passage as the first source of a prompt. `side` (serve):
-        the prefix is read in a context of its own, so questions are answered from passages meanwhile.
+        prefix when the corpus fits, else the prefix of each document that fits alone (`document_prefixes`)
+        and then every passage as the first source of a prompt, with what budget remains. `side` (serve):
+        the document prefixes are read in a context of their own, so questions are answered meanwhile.
 
         Passages are read in the order documents are (every document's first passage, then the
         second...), since reading order puts a document's opening first in most prompts.
@@ -178,29 +200,45 @@ class Bot:
             return None
         p = plan_context(self.library, self.context_tokens)
         if p.mode == "documents":
-            report = self.llm.warm([self.messages("", Retrieval([]), p)], self.warm_bytes, side=side)
+            report = self.llm.warm([self.prefix(p)], self.warm_bytes, side=side)
             return None if report is None else {**report, "what": "documents"}
         chunks = sorted(self.retriever.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
-        return self.llm.warm(prompts, self.warm_bytes)
+        prefixes = self.document_prefixes(chunks)
+        if not prefixes:
+            return self.llm.warm(prompts, self.warm_bytes)
+        # kept by the second pass, which prunes what it is not given: the prefixes read, then the passages
+        first = self.llm.warm(prefixes, self.warm_bytes, prune=False, side=side)
+        if first is None:
+            return None
+        ready = [m for m in prefixes if self.llm.prefix_ready(m)]
+        report = self.llm.warm(itertools.chain(ready, prompts), self.warm_bytes)
+        if report is None:
+            return None
+        return {**report, "made": first["made"] + report["made"], "documents": len(ready),
+                "seconds": round(first["seconds"] + report["seconds"], 2)}
 
     def document_units(self, plan: Plan) -> tuple[list[Scored], dict[int, list[int]]]:
         """The indexed passages of the planned documents, in order, and document number -> their 1-based
         positions: a sentence citing a whole document is checked against its passages, so a name must
-        stand in the same passage as the claim, and the quote is that passage's sentence."""
-        key = "|".join(d.doc_id for d in plan.documents) + f"#{self.retriever.store.count()}"
-        if self._units is None or self._units[0] != key:
-            by_doc: dict[str, list] = {}
+        stand in the same passage as the claim, and the quote is that passage's sentence. In "document"
+        mode the passages of other documents follow, one number each, as the model read them."""
+        count = self.retriever.store.count()
+        if self._by_doc is None or self._by_doc[0] != count:
+            by_doc: dict[str, list[Chunk]] = {}
             for c in self.retriever.all_chunks():
                 by_doc.setdefault(c.doc_id, []).append(c)
-            units: list[Scored] = []
-            numbers: dict[int, list[int]] = {}
-            for n, d in enumerate(plan.documents, 1):
-                for c in sorted(by_doc.get(d.doc_id, []), key=lambda c: c.position):
-                    units.append(Scored(c, 1.0))
-                    numbers.setdefault(n, []).append(len(units))
-            self._units = (key, units, numbers)
-        return self._units[1], self._units[2]
+            self._by_doc = (count, {d: sorted(cs, key=lambda c: c.position) for d, cs in by_doc.items()})
+        units: list[Scored] = []
+        numbers: dict[int, list[int]] = {}
+        for n, d in enumerate(plan.documents, 1):
+            for c in self._by_doc[1].get(d.doc_id, []):
+                units.append(Scored(c, 1.0))
+                numbers.setdefault(n, []).append(len(units))
+        for n, s in enumerate(prompt_order(Retrieval(list(plan.passages))), len(plan.documents) + 1):
+            units.append(s)
+            numbers[n] = [len(units)]
+        return units, numbers
 
     def stream(
         self, question: str, history: list[Turn] | None = None, stop: threading.Event | None = None,
@@ -227,7 +265,7 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
-        plan = self.plan() if self.llm is not None else Plan("passages")
+        plan = self.plan(retrieval) if self.llm is not None else Plan("passages")
         openings, why = self._anchored(standalone, retrieval, plan)
         if why:  # nothing retrieved is about what the question names: a model would answer from look-alikes
             ans.fallback = "refusal"
@@ -239,7 +277,8 @@ class Bot:
             yield from self._finish(ans, t0)
             return
         ans.mode = plan.mode
-        max_tokens = self.max_tokens * 2 if plan.mode == "documents" and _WIDE.search(standalone) else self.max_tokens
+        wide = plan.mode in ("documents", "document") and _WIDE.search(standalone)
+        max_tokens = self.max_tokens * 2 if wide else self.max_tokens
         text = ""
         try:
             for piece in self.llm.stream(self.messages(standalone, retrieval, plan), max_tokens=max_tokens):
@@ -268,7 +307,7 @@ class Bot:
         if says_cannot_answer(text):
             ans.fallback = "refusal"
             return
-        if plan.mode == "documents":
+        if plan.mode in ("documents", "document"):  # whole documents: checked against their indexed passages
             units, numbers = self.document_units(plan)
             v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units))
         else:
@@ -294,6 +333,7 @@ class Bot:
         if not anchors:
             return {}, ""
         openings = {s.chunk.doc_id: s.chunk.text for s in retrieval.hits if s.chunk.position == 0}
+        openings |= {d.doc_id: f"{d.title}\n{d.text}" for d in plan.documents}  # "document" mode: read whole
         wanted = {s.chunk.doc_id for s in retrieval.hits if s.chunk.doc_id not in openings
                   and not anchor_rules.qualifies(anchors, (s.chunk.text, s.chunk.title))}
         if wanted:

@@ -126,3 +126,109 @@ def test_anchors_spread_over_the_documents_are_enough_in_document_mode(docs_sett
     assert "Golosov" in ans.answer and "Charap" in ans.answer
     assert bot.ask("Who is the lead actress in La La Land?").refused  # named by neither: refused before the model
     assert len(llm.calls) == 1
+
+
+# --- one document whole + passages of the others (issue 16, plan b): the seeds are about 2,250 tokens each
+
+
+@pytest.fixture
+def one_doc_settings(docs_settings):
+    """The seeds with a budget between one article and both: the best-matching article is read whole."""
+    return docs_settings.model_copy(update={"context_tokens": 3000})
+
+
+def test_planner_picks_all_documents_one_document_or_passages_by_budget(docs_settings):
+    from qa_bot.answer.planner import estimate_tokens
+
+    bot = build_bot(docs_settings, llm=ScriptedLLM())
+    hits = bot.retriever.retrieve(Q).hits
+    lib = library(docs_settings)
+    sizes = [estimate_tokens((d,)) for d in lib.documents() or ()]
+    assert max(sizes) < 3000 < sum(sizes) <= 6000, sizes
+    assert plan(lib, 6000, hits).mode == "documents"
+    p = plan(lib, 3000, hits)
+    assert p.mode == "document" and [d.doc_id for d in p.documents] == [hits[0].chunk.doc_id]  # the top passage's
+    assert p.passages and all(s.chunk.doc_id != hits[0].chunk.doc_id for s in p.passages)
+    assert plan(lib, 3000).mode == "passages"  # no retrieval, no best document
+    assert plan(lib, max(sizes) + 1, hits).mode == "passages"  # fits alone, not with the other passages
+    assert plan(lib, 500, hits).mode == "passages" and plan(lib, 0, hits).mode == "passages"
+
+
+def test_the_prompt_holds_the_best_document_whole_then_passages_of_the_others(one_doc_settings):
+    llm = ScriptedLLM(["Samuel Charap is a senior political analyst at Rand Corporation [1]."])
+    bot = build_bot(one_doc_settings, llm=llm)
+    p = bot.plan(bot.retriever.retrieve(Q))
+    assert p.mode == "document"
+    ans = bot.ask(Q)
+    assert ans.mode == "document" and ans.to_dict()["mode"] == "document" and not ans.refused
+    system, prompt = llm.calls[-1][0]["content"], llm.calls[-1][1]["content"]
+    doc = p.documents[0]
+    assert "documents" in system and prompt.startswith(f"[1] {doc.title}\n") and doc.text.strip()[:2000] in prompt
+    # the prefix, the same for every question of this document, is where the question's prompt starts
+    prefix = bot.prefix(p)
+    assert prefix == bot.prefix(bot.plan(bot.retriever.retrieve("Who is Samuel Charap?")))
+    assert prompt.startswith(prefix[1]["content"].rstrip()[: -len("Question:")])
+    others = prompt[len(prefix[1]["content"].rstrip()) - len("Question:"):]
+    assert others.startswith("[2] ") and others.rstrip().endswith(f"Question: {Q}")
+    assert doc.text.strip()[:300] not in others
+    for s in p.passages:  # only passages of other documents, numbered after the document
+        assert s.chunk.doc_id != doc.doc_id and s.chunk.text.strip()[:200] in others
+    assert f"[{len(p.passages) + 2}]" not in others
+    assert {c.source for c in ans.citations} == {doc.source}
+
+
+def test_document_mode_waits_for_its_own_prefix_and_warm_reads_each_document_first(one_doc_settings):
+    import json
+
+    class Slow(ScriptedLLM):
+        def __init__(self):
+            super().__init__(["They met in Paris [1]."] * 3)
+            self.ready: set[str] = set()
+            self.warmed: list[tuple[list, bool, bool]] = []
+
+        def prefix_ready(self, messages):
+            return json.dumps(messages, sort_keys=True) in self.ready
+
+        def warm(self, prompts, budget_bytes, prune=True, side=False):
+            prompts = list(prompts)
+            self.warmed.append((prompts, prune, side))
+            self.ready |= {json.dumps(m, sort_keys=True) for m in prompts}
+            return {"made": len(prompts), "snapshots": len(self.ready), "seconds": 0.5, "mb": 1.0, "dropped": 0}
+
+    llm = Slow()
+    bot = build_bot(one_doc_settings.model_copy(update={"warm_passages_mb": 64}), llm=llm)
+    retrieval = bot.retriever.retrieve(Q)
+    p = bot.plan(retrieval)
+    assert p.mode == "passages" and p.pending and "not read ahead" in p.why
+    assert bot.ask(Q).mode == "passages"
+    report = bot.warm(side=True)
+    assert report is not None and report["documents"] == 2 and report["seconds"] == 1.0
+    (prefixes, prune1, side1), (rest, prune2, side2) = llm.warmed
+    assert len(prefixes) == 2 and not prune1 and side1  # both articles fit alone: largest first, in a side context
+    assert [m[1]["content"].split("\n")[0] for m in prefixes][0].startswith("[1] President Vladimir V. Putin")
+    assert rest[:2] == prefixes and len(rest) == 2 + bot.retriever.store.count() and prune2 and not side2
+    assert bot.plan(retrieval).mode == "document" and bot.ask(Q).mode == "document"
+
+
+def test_sentences_citing_the_document_are_checked_against_its_passages(one_doc_settings):
+    reply = ("Samuel Charap is a senior political analyst at Rand Corporation [1]. "
+             "Angela Merkel said that Zelensky had acted like a schoolboy [1]. "
+             "Russian state television calls Zelensky a clown [2].")
+    bot = build_bot(one_doc_settings, llm=ScriptedLLM([reply]))
+    p = bot.plan(bot.retriever.retrieve(Q))
+    assert p.mode == "document" and p.documents[0].source == WSJ and p.passages[0].chunk.source == NYT
+    ans = bot.ask(Q)
+    assert "Charap" in ans.answer and "clown" in ans.answer and "Merkel" not in ans.answer
+    by_source = {c.source: c for c in ans.citations}
+    assert set(by_source) == {WSJ, NYT} and "Charap" in by_source[WSJ].quote and "clown" in by_source[NYT].quote
+    assert {r["sentence"].split()[0]: r["check"] for r in ans.removed_checks}.get("Angela") == "entity"
+    for c in ans.citations:
+        assert (one_doc_settings.index_dir.parent / "seeds" / c.source).read_text(encoding="utf-8")[c.start : c.end] == c.quote
+
+
+def test_why_panel_names_the_one_document_mode(one_doc_settings):
+    from qa_bot.server.render import turn_record, why_html
+
+    bot = build_bot(one_doc_settings, llm=ScriptedLLM(["Samuel Charap is a senior political analyst at Rand Corporation [1]."]))
+    html = why_html([turn_record(bot.ask(Q), None)])
+    assert "one document whole + passages from others" in html

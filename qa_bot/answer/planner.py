@@ -3,32 +3,37 @@
 When the whole corpus fits `context_tokens`, the model reads every document whole, in a fixed order,
 after one system prompt: every question shares that prefix, so its KV state is computed once per
 corpus and model (read ahead like the passages, `qa_bot/kvcache.py`) and a question only reads itself.
-Otherwise the model reads retrieved passages. Documents are loaded with the ingest loader from the
+When it does not, but the best-matching document does (with the passages from other documents beside
+it), the model reads that document whole from a prefix of its own (one KV snapshot per document),
+then the passages from the other documents. Otherwise the model reads retrieved passages. Documents are loaded with the ingest loader from the
 paths in the index manifest, and used only when their sha256 still matches it, so every quote is a
 verbatim slice of the text that was indexed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.errors import BadFileError
 from qa_bot.ingest.loaders import load_file
 from qa_bot.ingest.manifest import Manifest
-from qa_bot.schema import Chunk
+from qa_bot.schema import Chunk, Scored
 
 CHARS_PER_TOKEN = 3.5  # English prose with Qwen's tokenizer is 3.6-4.2 characters a token; erring long
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What the model reads for one question: `mode` is "documents" or "passages"."""
+    """What the model reads for one question. `mode`: "documents" (every document whole), "document" (one
+    document whole, then `passages`: the retrieved passages of other documents) or "passages" (retrieved)."""
 
     mode: str
     documents: tuple[Chunk, ...] = ()
     why: str = ""
     pending: bool = False  # documents fit, but their prefix has not been read ahead yet
+    passages: tuple[Scored, ...] = ()  # "document" mode: read after the document, in retrieval rank order
 
 
 class DocumentLibrary:
@@ -69,14 +74,39 @@ def estimate_tokens(docs: tuple[Chunk, ...]) -> int:
     return int(sum(len(d.text) + len(d.title) + 8 for d in docs) / CHARS_PER_TOKEN)
 
 
-def plan(library: DocumentLibrary | None, context_tokens: int) -> Plan:
-    """Whole documents when every one of them fits the budget together; else passages."""
+def passage_tokens(passages: Sequence[Scored]) -> int:
+    return estimate_tokens(tuple(s.chunk for s in passages))
+
+
+def plan(library: DocumentLibrary | None, context_tokens: int, hits: Sequence[Scored] = ()) -> Plan:
+    """Whole documents when every one of them fits the budget together; else, given the retrieved `hits`,
+    the best-matching document whole when it fits with the passages of the others; else passages."""
     if library is None or context_tokens <= 0:
         return Plan("passages", why="document mode off")
     docs = library.documents()
     if not docs:
         return Plan("passages", why="documents not readable as indexed")
     need = estimate_tokens(docs)
-    if need > context_tokens:
-        return Plan("passages", why=f"corpus of about {need} tokens exceeds context_tokens={context_tokens}")
-    return Plan("documents", docs, why=f"{len(docs)} documents, about {need} tokens")
+    if need <= context_tokens:
+        return Plan("documents", docs, why=f"{len(docs)} documents, about {need} tokens")
+    over = f"corpus of about {need} tokens exceeds context_tokens={context_tokens}"
+    if not hits:
+        return Plan("passages", why=over)
+    # the top passage's document: fusion already ranks dense and BM25 together, while counts of 4 hits tie often
+    doc = next((d for d in docs if d.doc_id == hits[0].chunk.doc_id), None)
+    if doc is None:
+        return Plan("passages", why=over)
+    others = tuple(s for s in hits if s.chunk.doc_id != doc.doc_id)
+    size = estimate_tokens((doc,)) + passage_tokens(others)
+    if size > context_tokens:
+        return Plan("passages", why=f"{over}; its best document with the other passages is about {size}")
+    return Plan("document", (doc,), why=f"{over}; {doc.source} whole (about {size - passage_tokens(others)} "
+                f"tokens) and {len(others)} passages of other documents", passages=others)
+
+
+def documents_that_fit(docs: Sequence[Chunk], context_tokens: int, room: int) -> list[Chunk]:
+    """The documents whose own prefix is worth reading ahead: each fits `context_tokens` with `room` left for
+    the passages of other documents; largest first (a document is the best match about in proportion to its
+    passages, so per MB of snapshot the largest save the most tokens at question time)."""
+    fit = [d for d in docs if estimate_tokens((d,)) + room <= context_tokens]
+    return sorted(fit, key=lambda d: -len(d.text))

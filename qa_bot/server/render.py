@@ -170,7 +170,8 @@ def why_html(turns: list[dict]) -> str:
     )
 
 
-_MODES = {"documents": "whole documents (cited passages checked by code)", "passages": "retrieved passages"}
+_MODES = {"documents": "whole documents (cited passages checked by code)",
+          "document": "one document whole + passages from others (checked by code)", "passages": "retrieved passages"}
 
 
 def _removals(rec: dict) -> list[dict]:
