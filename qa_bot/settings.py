@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(200, description="Maximum tokens generated per answer (twice this for summaries and comparisons in document mode).")
     context_tokens: int = Field(
         6000, description="Document mode: when every indexed document together fits this many tokens, the model reads them whole "
-        "from a prefix read once per corpus (0 = always passages). Keep it below `n_ctx` minus the answer."
+        "from a prefix read once per corpus; else, when a question's best-matching document fits it with the passages of "
+        "the others, that document whole from a prefix of its own, then those passages (0 = always passages). "
+        "Keep it below `n_ctx` minus the answer."
     )
     temperature: float = Field(0.0, description="Sampling temperature (0 = greedy, reproducible).")
     request_timeout: float = Field(120.0, description="Seconds before a call to an LLM server is abandoned.")
