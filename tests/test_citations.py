@@ -97,3 +97,20 @@ def test_a_sentence_joining_two_documents_is_checked_clause_by_clause():
              "while The New York Times says Russian state television calls Zelensky a clown.")
     v = CitationChecker(HashEmbedder(), 0.5).verify(wrong, [wsj, nyt])
     assert [c.source for c in v.citations] == ["nyt.txt"] and "Washington" in " ".join(v.removed), v
+
+
+def test_a_sentence_whose_passage_lacks_the_questions_rarest_words_is_removed():
+    """A look-alike passage shares most words with the question but not its rarest ones: the claim goes
+    (check "topic"); a passage holding one of them keeps the claim, however it is phrased."""
+    yuan = Scored(Chunk("y:0", "y", "yuan.txt", "The Yuan dynasty",
+                        "The chao was the paper money of the Yuan, printed from woodblocks.", 0, 66, 0), 1.0)
+    v = CitationChecker(HashEmbedder(), 0.5).verify(
+        "A popular type of show during the Yuan was the chao, the paper money of the Yuan [1].", [yuan],
+        "What was a popular type of variety show during the Yuan?", topic=["varieti", "type"])
+    assert not v.citations and v.removed_checks[0]["check"] == "topic", v
+    theatre = Scored(Chunk("z:0", "z", "zaju.txt", "Yuan theatre",
+                           "Zaju, a variety show of song and dance, was popular in the Yuan.", 0, 64, 0), 1.0)
+    v = CitationChecker(HashEmbedder(), 0.5).verify(
+        "Zaju variety shows were popular during the Yuan [1].", [theatre],
+        "What was a popular type of variety show during the Yuan?", topic=["varieti", "type"])
+    assert [c.source for c in v.citations] == ["zaju.txt"] and not v.removed, v

@@ -192,3 +192,13 @@ def test_corrupt_manifest_is_rebuilt(folder, settings_fake):
     r = build_ingestor(settings_fake).run([folder])
     assert r.added == 3
     assert _state(settings_fake)[2] == ids
+
+
+def test_bm25_names_a_questions_rarest_words_by_document_frequency():
+    """The stems of a question in the fewest passages, leaving out stems no passage has."""
+    from qa_bot.retrieval.bm25 import BM25Index
+
+    idx = BM25Index.build([("a", "Putin met Zelensky in Paris."), ("b", "Putin called Zelensky a clown."),
+                           ("c", "Putin spoke to Trump on Monday.")], "d")
+    assert idx.rarest("Did Putin meet Zelensky in Paris or in Geneva?") == ["pari", "zelenski"]  # "meet": in none
+    assert idx.rarest("Geneva?") == []

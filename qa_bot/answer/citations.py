@@ -10,6 +10,7 @@ the question is about (`anchors`). No cross-encoder or NLI model ships inside a 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,8 +111,10 @@ class CitationChecker:
         self.anchor_check = anchor_check
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
-               openings: dict[str, str] | None = None, context: dict[str, str] | None = None) -> Verified:
-        """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id."""
+               openings: dict[str, str] | None = None, context: dict[str, str] | None = None,
+               topic: Sequence[str] = ()) -> Verified:
+        """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
+        `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one."""
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
@@ -138,6 +141,11 @@ class CitationChecker:
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "anchor",
                                 "detail": f"the cited passage does not mention: {missing}"})
+                continue
+            if topic and self.anchor_check and not set(topic) & set(content_stems(" ".join(texts))):
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
+                                f"of the question's rarest words (stems): {', '.join(topic)}"})
                 continue
             kept.append(ch)
         v = assemble(kept, sources, removed, checks)
