@@ -74,7 +74,8 @@ class Answer:
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer
     raw_answer: str = ""  # the model's text before the citation check
     candidates: list[Scored] = field(default_factory=list)  # every fused candidate (the "why" view)
-    mode: str = "passages"  # what the model read: "documents" (whole documents) or "passages"
+    mode: str = "passages"  # what the model read: "documents" (every document whole), "document" (the best
+    # one whole, then passages of the others) or "passages"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -232,3 +232,22 @@ def test_why_panel_names_the_one_document_mode(one_doc_settings):
     bot = build_bot(one_doc_settings, llm=ScriptedLLM(["Samuel Charap is a senior political analyst at Rand Corporation [1]."]))
     html = why_html([turn_record(bot.ask(Q), None)])
     assert "one document whole + passages from others" in html
+
+
+def test_a_document_of_a_passage_or_two_gets_no_prefix_of_its_own(tmp_path):
+    """Many short files (SQuAD's paragraphs): the best one whole is no more than its passage, which
+    passage mode reads ahead already; so passages, and no per-document prefix to read."""
+    from qa_bot.answer.planner import documents_that_fit
+
+    folder = tmp_path / "paras"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"p{i}.txt").write_text(f"Paragraph {i} says the river {i} floods every spring. " * 20)
+    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
+                 llm_provider="extractive", context_tokens=1000, warm_passages_mb=0)
+    assert build_ingestor(s).run([folder]).added == 12
+    bot = build_bot(s)
+    lib = library(s)
+    hits = bot.retriever.retrieve("Which river floods every spring?").hits
+    assert plan(lib, 1000, hits).mode == "passages"
+    assert documents_that_fit(lib.documents() or (), 1000, 200) == []

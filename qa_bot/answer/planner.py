@@ -21,6 +21,9 @@ from qa_bot.ingest.loaders import load_file
 from qa_bot.ingest.manifest import Manifest
 from qa_bot.schema import Chunk, Scored
 
+# A document this short is a passage or two: passage mode already reads it ahead as one, so a prefix of
+# its own would only spend the read-ahead budget (SQuAD's 411 paragraphs are one file each).
+MIN_DOCUMENT_TOKENS = 400
 CHARS_PER_TOKEN = 3.5  # English prose with Qwen's tokenizer is 3.6-4.2 characters a token; erring long
 
 
@@ -94,7 +97,7 @@ def plan(library: DocumentLibrary | None, context_tokens: int, hits: Sequence[Sc
         return Plan("passages", why=over)
     # the top passage's document: fusion already ranks dense and BM25 together, while counts of 4 hits tie often
     doc = next((d for d in docs if d.doc_id == hits[0].chunk.doc_id), None)
-    if doc is None:
+    if doc is None or estimate_tokens((doc,)) < MIN_DOCUMENT_TOKENS:
         return Plan("passages", why=over)
     others = tuple(s for s in hits if s.chunk.doc_id != doc.doc_id)
     size = estimate_tokens((doc,)) + passage_tokens(others)
@@ -108,5 +111,5 @@ def documents_that_fit(docs: Sequence[Chunk], context_tokens: int, room: int) ->
     """The documents whose own prefix is worth reading ahead: each fits `context_tokens` with `room` left for
     the passages of other documents; largest first (a document is the best match about in proportion to its
     passages, so per MB of snapshot the largest save the most tokens at question time)."""
-    fit = [d for d in docs if estimate_tokens((d,)) + room <= context_tokens]
+    fit = [d for d in docs if MIN_DOCUMENT_TOKENS <= estimate_tokens((d,)) <= context_tokens - room]
     return sorted(fit, key=lambda d: -len(d.text))

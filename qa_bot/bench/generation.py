@@ -77,7 +77,9 @@ def _ask(bot, raw, q: dict, i: int) -> tuple[dict, list[dict]]:
             first = time.perf_counter() - t0
     total = time.perf_counter() - t0
     assert ans is not None
-    messages = bot.messages(ans.standalone_question, Retrieval(ans.retrieved), bot.plan() if ans.mode == "documents" else None)
+    retrieval = Retrieval(ans.retrieved)
+    plan = bot.plan(retrieval) if ans.mode in ("documents", "document") else None
+    messages = bot.messages(ans.standalone_question, retrieval, plan)
     return {
         "id": q.get("id", str(i)), "question": q["question"], "answer": ans.answer, "refused": ans.refused, "mode": ans.mode,
         "correct": is_correct(q, ans.answer, ans.refused), "first_token_s": round(first or total, 3),

@@ -9,6 +9,8 @@ from collections.abc import Callable
 def describe(report: dict) -> str:
     """One line for a `warm()` report, as `serve` and `eval` print it."""
     what = "whole-document prefix" if report.get("what") == "documents" else "passages"
+    if report.get("documents"):
+        what = f"document prefixes ({report['documents']}) and passages"
     return (f"read {report['made']} {what} ahead in {report['seconds']} s "
             f"({report['snapshots']} on disk, {report['mb']} MB)")
 
