@@ -16,7 +16,8 @@ def build_embedder(s: Settings):
         return HashEmbedder()
     from qa_bot.retrieval.embeddings import LazyEmbedder, SentenceTransformerEmbedder
 
-    return LazyEmbedder(s.embed_model, lambda: SentenceTransformerEmbedder(s.embed_model, s.embed_batch_size))
+    return LazyEmbedder(s.embed_model, lambda: SentenceTransformerEmbedder(
+        s.embed_model, s.embed_batch_size, Path(s.model_cache)))
 
 
 def build_store(s: Settings):

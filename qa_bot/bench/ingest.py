@@ -14,9 +14,9 @@ def raw_encoder(settings: Settings):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from qa_bot.retrieval.embeddings import MINILM, minilm_path
+    from qa_bot.retrieval.embeddings import model_path
 
-    path = minilm_path() if settings.embed_model == MINILM else Path(settings.embed_model)
+    path = model_path(settings.embed_model, Path(settings.model_cache))
     return SentenceTransformer(str(path), device="cpu", local_files_only=True)
 
 

@@ -92,16 +92,14 @@ class SentenceTransformerEmbedder:
 
 def model_path(model: str, cache: Path | None = None) -> Path:
     """The local folder of `embed_model`: the shipped MiniLM, a packaged embedder (assembled once into
-    `cache`/embedders, default `model_cache`), or the path given."""
+    `cache`/embedders), or the path given."""
     if model == MINILM:
         return minilm_path()
     if model in PACKAGED:
         from qa_bot.retrieval.packaged import resolve_packaged
 
         if cache is None:
-            from qa_bot.settings import load_settings
-
-            cache = Path(load_settings().model_cache)
+            raise BackendError(f"embedding model {model} needs the model cache folder (setting model_cache)")
         return resolve_packaged(model, cache)
     return Path(model).expanduser()
 
