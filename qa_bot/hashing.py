@@ -1,4 +1,5 @@
-"""File digests, shared by the model check (GGUF parts) and the upload guard (same bytes, same document)."""
+"""File digests, shared by the model checks (GGUF, packaged embedders) and the upload guard (same bytes, same
+document), and the marker that spares re-hashing a model file verified earlier."""
 
 from __future__ import annotations
 
@@ -16,3 +17,17 @@ def sha256_file(path: Path, on_block: Callable[[int], object] | None = None) -> 
             if on_block is not None:
                 on_block(len(block))
     return h.hexdigest()
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def verified_earlier(path: Path, marker: Path) -> bool:
+    """Whether `marker` (written by `mark_verified`) still pins `path`'s size and mtime: hashed before, unchanged."""
+    return path.is_file() and marker.is_file() and marker.read_text().strip() == _stamp(path)
+
+
+def mark_verified(path: Path, marker: Path) -> None:
+    marker.write_text(_stamp(path))

