@@ -177,10 +177,12 @@ class Bot:
         room = (self.retriever.top_k - 1) * estimate_tokens(tuple(chunks)) // len(chunks)
         return [self.prefix(Plan("document", (d,))) for d in documents_that_fit(docs, self.context_tokens, room)]
 
-    def read_documents_ahead(self) -> dict | None:
-        """Reads the whole-document prefix once (None when the corpus is answered from passages or it is ready)."""
-        p = plan_context(self.library, self.context_tokens)
-        if p.mode != "documents" or self.llm is None or self.warm_bytes <= 0:
+    def read_documents_ahead(self, question: str = "") -> dict | None:
+        """Reads the prefix a question's plan needs, once (None when it is answered from passages or the prefix
+        is ready): the whole-document prefix, or given a `question`, its best-matching document's own prefix."""
+        hits = self.retriever.retrieve(question).hits if question else ()
+        p = plan_context(self.library, self.context_tokens, hits)
+        if p.mode not in ("documents", "document") or self.llm is None or self.warm_bytes <= 0:
             return None
         prompt = self.prefix(p)
         if self.llm.prefix_ready(prompt):

@@ -113,7 +113,7 @@ def ask(question: str, as_json: bool, index_dir, llm_provider, llm_model, top_k)
         if as_json:  # scripts read stdout: a machine-readable error, never a refusal
             click.echo(json.dumps({"error": {"type": "empty_index", "message": str(e)}}))
         raise
-    read_ahead(bot)
+    read_ahead(bot, question=question)
     live = not as_json and sys.stderr.isatty()
     ans = None
     for ev in bot.stream(question):
@@ -161,6 +161,7 @@ def chat(index_dir) -> None:
         if not q.strip():
             break
         try:
+            read_ahead(bot, question=q)  # when the corpus does not fit: the question's best document
             ans = None
             for ev in bot.stream(q, history):
                 if isinstance(ev, Answer):

@@ -57,15 +57,16 @@ def open_bot(s: Settings, *, serving: bool = False, echo: Callable[[str], None] 
     return build_bot(s, embedder=embedder, store=store)
 
 
-def read_ahead(bot, echo: Callable[[str], None] | None = None) -> None:
-    """The whole-document prefix, once per corpus and model, before the first question (said on stderr)."""
+def read_ahead(bot, echo: Callable[[str], None] | None = None, question: str = "") -> None:
+    """The prefix a question starts with, once per corpus and model, before it is answered (said on stderr):
+    the whole-document prefix, or when the corpus does not fit, the prefix of the `question`'s best document."""
     say = echo or _stderr
-    if bot.plan().pending:
+    if bot.plan(bot.retriever.retrieve(question) if question else None).pending:
         from qa_bot.progress import ticker
 
         say("reading the documents ahead, once for this corpus and model...")
         with ticker("reading the documents"):
-            report = bot.read_documents_ahead()
+            report = bot.read_documents_ahead(question)
         if report:
             say(f"read in {report['seconds']} s ({report['mb']} MB kept in the index)")
 

@@ -251,3 +251,36 @@ def test_a_document_of_a_passage_or_two_gets_no_prefix_of_its_own(tmp_path):
     hits = bot.retriever.retrieve("Which river floods every spring?").hits
     assert plan(lib, 1000, hits).mode == "passages"
     assert documents_that_fit(lib.documents() or (), 1000, 200) == []
+
+
+def test_ask_reads_the_prefix_of_its_questions_best_document_when_the_corpus_does_not_fit(one_doc_settings):
+    """`ask`/`chat`: plan (b) is read ahead for the question at hand (the serve read-ahead reads every document)."""
+    import json
+
+    from qa_bot.startup import read_ahead
+
+    class Prefixes(ScriptedLLM):
+        def __init__(self):
+            super().__init__(["Samuel Charap is a senior political analyst at Rand Corporation [1]."] * 2)
+            self.ready: set[str] = set()
+            self.warmed: list[list] = []
+
+        def prefix_ready(self, messages):
+            return json.dumps(messages, sort_keys=True) in self.ready
+
+        def warm(self, prompts, budget_bytes, prune=True, side=False):
+            prompts = list(prompts)
+            self.warmed.append(prompts)
+            self.ready |= {json.dumps(m, sort_keys=True) for m in prompts}
+            return {"made": len(prompts), "snapshots": len(self.ready), "seconds": 0.5, "mb": 1.0, "dropped": 0}
+
+    llm = Prefixes()
+    bot = build_bot(one_doc_settings.model_copy(update={"warm_passages_mb": 64}), llm=llm)
+    said: list[str] = []
+    read_ahead(bot, said.append)  # no question: only the whole-corpus prefix, which does not fit
+    assert llm.warmed == [] and said == []
+    read_ahead(bot, said.append, question=Q)
+    best = bot.plan(bot.retriever.retrieve(Q))
+    assert best.mode == "document" and llm.warmed == [[bot.prefix(best)]] and "reading the documents" in said[0]
+    read_ahead(bot, said.append, question=Q)  # read once
+    assert len(llm.warmed) == 1 and bot.ask(Q).mode == "document"
