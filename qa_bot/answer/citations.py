@@ -18,6 +18,7 @@ import numpy as np
 from qa_bot.answer import anchors as anchor_rules
 from qa_bot.answer import entities as entity_rules
 from qa_bot.answer.guard import is_instruction
+from qa_bot.answer.polarity import contradiction
 from qa_bot.retrieval.embeddings import Embedder
 from qa_bot.schema import Citation, Scored
 from qa_bot.text import content_stems, coverage, numbers, sentence_spans
@@ -147,10 +148,26 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
                 continue
+            said = self._contradicted(ch.claim.text, sources, known)
+            if said:
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "contradiction", "detail": said})
+                continue
             kept.append(ch)
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
+
+    def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str]) -> str:
+        """Why a sentence of a given passage says the opposite of the claim ("" if none does; see polarity.py)."""
+        if not self.entity_check:
+            return ""
+        for s in sources:
+            for a, b in sentence_spans(s.chunk.text):
+                why = contradiction(claim, s.chunk.text[a:b], known)
+                if why:
+                    return f"{why} ({s.chunk.source})"
+        return ""
 
     def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset(),
                context: dict[str, str] | None = None) -> Check:

@@ -1,0 +1,87 @@
+"""The contradiction check: a claim that a source sentence about the same thing negates is not shown.
+
+Support counts the claim's words a passage holds, and negation words are stop words, so "Charap thinks
+Putin is ready to negotiate" scores high against "I don't think he's ready,' said Samuel Charap", and
+"the Kremlin considers Zelensky a legitimate leader" against "The Kremlin insists he's an illegitimate
+leader". No NLI model ships inside a PyPI package here, so this is a rule, kept narrow: the claim has no
+negative word of its own; the source sentence holds most of its content words, every one of its numbers
+and one of its names; and there it negates one of the claim's words ("not", "n't", "never" within
+three words before it, "not opposed" aside) or holds its opposite formed with a prefix ("illegitimate" for "legitimate").
+"""
+
+from __future__ import annotations
+
+from qa_bot.answer import entities as entity_rules
+from qa_bot.text import STOPWORDS, content_stems, numbers, words
+
+# what negates a verb or adjective in a source sentence ("no mention" negates a noun the claim may paraphrase
+# negatively: "left out the mention" -- so only verbal negation counts)
+VERBAL = frozenset({"not", "never", "cannot"})
+NEGATIONS = VERBAL | frozenset({"no", "neither", "nor", "none", "nothing", "nobody", "without"})
+# a claim holding one of these says something negative itself: paraphrase of a negation is left to support
+NEGATIVE = NEGATIONS | frozenset(
+    """unlikely unable unwilling impossible refuse refused refuses refusing decline declined declines declining
+    reject rejected rejects deny denied denies little hardly barely rarely seldom few against lack lacks lacked
+    fail failed fails doubt doubts doubted doubtful false neither instead rather than only opposed averse""".split()
+)
+_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "least", "doubt", "longer"})  # "not only", "no doubt"
+_OPPOSITE = ("il", "un", "in", "im", "ir", "non", "dis")
+MIN_OVERLAP = 0.6
+
+
+def _tokens(text: str) -> list[str]:
+    """Words with "n't" split off as "not": "don't" -> "do", "not"."""
+    out: list[str] = []
+    for w in words(text):
+        if w.endswith("n't") and len(w) > 3:
+            out += [w[:-3] or w, "not"]
+        else:
+            out.append(w)
+    return out
+
+
+def negated(claim: str) -> bool:
+    return any(w in NEGATIVE for w in _tokens(claim))
+
+
+def _stem(word: str) -> str:
+    return (content_stems(word) or [word])[0]
+
+
+def _opposite_of(word: str, claim_words: set[str]) -> str:
+    for p in _OPPOSITE:
+        base = word[len(p):]
+        if word.startswith(p) and len(base) >= 5 and base in claim_words:
+            return base
+    return ""
+
+
+def contradiction(claim: str, sentence: str, known: frozenset[str] = frozenset()) -> str:
+    """Why `sentence` says the opposite of `claim` ("" if it does not, or is not about the same thing)."""
+    c_tokens = _tokens(claim)
+    if any(w in NEGATIVE for w in c_tokens):
+        return ""
+    stems = set(content_stems(claim)) - {"yes"}  # "Yes, X" claims X
+    s_tokens = _tokens(sentence)
+    if not stems or not numbers(claim) <= numbers(sentence):
+        return ""
+    c_words = {w for w in c_tokens if w not in STOPWORDS}
+    opposites = {w: _opposite_of(w, c_words) for w in set(s_tokens)} if c_words else {}
+    s_stems = set(content_stems(sentence)) | {_stem(b) for b in opposites.values() if b}
+    if len(stems & s_stems) / len(stems) < MIN_OVERLAP:
+        return ""
+    names = entity_rules.names(claim, known)
+    if names and not any(entity_rules.found(n, entity_rules.haystack(sentence)) for n in names):
+        return ""
+    for w, base in opposites.items():
+        if base and w not in c_words:
+            return f'the source says "{w}" where the answer says "{base}"'
+    for i, w in enumerate(s_tokens):
+        window = s_tokens[i + 1 : i + 4]
+        # "not only ... but also", "isn't opposed to": no negation of what follows
+        if w not in VERBAL or window[:1] and window[0] in _NOT_NEGATING or any(v in NEGATIVE for v in window):
+            continue
+        for v in window:
+            if v not in STOPWORDS and _stem(v) in stems:
+                return f'the source says "{w} … {v}"'
+    return ""
