@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     )
     entity_check: bool = Field(
         True, description="Remove an answer sentence whose names, numbers or dates its cited passage (or title) "
-        "lacks (e.g. Angela Merkel quoted from a passage without Merkel); off = only its numbers are checked.",
+        "lacks (e.g. Angela Merkel quoted from a passage without Merkel), or that a source sentence negates; off = only its numbers are checked.",
     )
     anchor_check: bool = Field(
         True, description="Refuse without calling the model when no retrieved passage (with its document's title "

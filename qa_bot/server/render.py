@@ -163,7 +163,7 @@ def why_html(turns: list[dict]) -> str:
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
         f'{refusal}<p><b>Sentences removed by the citation check</b> (support: too little overlap with the cited '
         f'passage; entity: a name, number or date it lacks; anchor: it does not mention what the question is '
-        f'about; topic: it has none of the question\'s rarest words):</p><ul>{removed}</ul>'
+        f'about; topic: it has none of the question\'s rarest words; contradiction: a source sentence says the opposite):</p><ul>{removed}</ul>'
         f'<p><b>Candidates</b> (dense = cosine similarity, BM25 = keyword score, fused = reciprocal rank fusion):</p>'
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
         f'<th>passage</th></tr>{rows}</table></div>'
