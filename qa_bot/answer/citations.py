@@ -163,10 +163,9 @@ class CitationChecker:
         if not self.entity_check:
             return ""
         for s in sources:
-            for a, b in sentence_spans(s.chunk.text):
-                why = contradiction(claim, s.chunk.text[a:b], known)
-                if why:
-                    return f"{why} ({s.chunk.source})"
+            why = contradiction(claim, (s.chunk.text[a:b] for a, b in sentence_spans(s.chunk.text)), known)
+            if why:
+                return f"{why} ({s.chunk.source})"
         return ""
 
     def _check(self, claim: Claim, sources: list[Scored], known: frozenset[str] = frozenset(),

@@ -11,6 +11,8 @@ three words before it, "not opposed" aside) or holds its opposite formed with a 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from qa_bot.answer import entities as entity_rules
 from qa_bot.text import STOPWORDS, content_stems, numbers, words
 
@@ -40,10 +42,6 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def negated(claim: str) -> bool:
-    return any(w in NEGATIVE for w in _tokens(claim))
-
-
 def _stem(word: str) -> str:
     return (content_stems(word) or [word])[0]
 
@@ -56,26 +54,34 @@ def _opposite_of(word: str, claim_words: set[str]) -> str:
     return ""
 
 
-def contradiction(claim: str, sentence: str, known: frozenset[str] = frozenset()) -> str:
-    """Why `sentence` says the opposite of `claim` ("" if it does not, or is not about the same thing)."""
+def contradiction(claim: str, sentences: Iterable[str], known: frozenset[str] = frozenset()) -> str:
+    """Why one of `sentences` says the opposite of `claim` ("" if none does, or none is about the same thing)."""
     c_tokens = _tokens(claim)
-    if any(w in NEGATIVE for w in c_tokens):
-        return ""
     stems = set(content_stems(claim)) - {"yes"}  # "Yes, X" claims X
-    s_tokens = _tokens(sentence)
-    if not stems or not numbers(claim) <= numbers(sentence):
+    if not stems or any(w in NEGATIVE for w in c_tokens):
         return ""
     c_words = {w for w in c_tokens if w not in STOPWORDS}
-    opposites = {w: _opposite_of(w, c_words) for w in set(s_tokens)} if c_words else {}
-    s_stems = set(content_stems(sentence)) | {_stem(b) for b in opposites.values() if b}
-    if len(stems & s_stems) / len(stems) < MIN_OVERLAP:
-        return ""
-    names = entity_rules.names(claim, known)
-    if names and not any(entity_rules.found(n, entity_rules.haystack(sentence)) for n in names):
-        return ""
-    for w, base in opposites.items():
-        if base and w not in c_words:
-            return f'the source says "{w}" where the answer says "{base}"'
+    c_numbers, names = numbers(claim), entity_rules.names(claim, known)
+    for sentence in sentences:
+        s_tokens = _tokens(sentence)
+        opposites = {w: b for w in set(s_tokens) if w not in c_words and (b := _opposite_of(w, c_words))}
+        if not (opposites or VERBAL & set(s_tokens)) or not c_numbers <= numbers(sentence):
+            continue  # nothing negating, or not about the same numbers: the cheap tests first
+        s_stems = set(content_stems(sentence)) | {_stem(b) for b in opposites.values()}
+        if len(stems & s_stems) / len(stems) < MIN_OVERLAP:
+            continue
+        if names and not any(entity_rules.found(n, entity_rules.haystack(sentence)) for n in names):
+            continue
+        why = _negates(opposites, s_tokens, stems)
+        if why:
+            return why
+    return ""
+
+
+def _negates(opposites: dict[str, str], s_tokens: list[str], stems: set[str]) -> str:
+    if opposites:
+        w, base = min(opposites.items())
+        return f'the source says "{w}" where the answer says "{base}"'
     for i, w in enumerate(s_tokens):
         window = s_tokens[i + 1 : i + 4]
         # "not only ... but also", "isn't opposed to": no negation of what follows
