@@ -26,7 +26,7 @@ NEGATIVE = NEGATIONS | frozenset(
     reject rejected rejects deny denied denies little hardly barely rarely seldom few against lack lacks lacked
     fail failed fails doubt doubts doubted doubtful false neither instead rather than only opposed averse""".split()
 )
-_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "least", "doubt", "longer"})  # "not only", "no doubt"
+_NOT_NEGATING = frozenset({"only", "just", "merely", "simply", "least"})  # "not only ... but also"
 _OPPOSITE = ("il", "un", "in", "im", "ir", "non", "dis")
 MIN_OVERLAP = 0.6
 
