@@ -309,14 +309,13 @@ class Bot:
         if says_cannot_answer(text):
             ans.fallback = "refusal"
             return
-        # a passage retrieval picked may be a look-alike sharing most words with the question: its rarest words
-        # tell them apart (not in a document the model read whole: nothing was picked there)
-        topic = self.retriever.rarest(question) if self.anchor_check else []
-        whole = frozenset(d.doc_id for d in plan.documents)
+        # what retrieval picked may be a look-alike sharing most words with the question: its rarest words
+        # tell them apart (not when the model read the whole corpus: then nothing was picked)
+        topic = self.retriever.rarest(question) if self.anchor_check and plan.mode != "documents" else []
         if plan.mode in ("documents", "document"):  # whole documents: checked against their indexed passages
             units, numbers = self.document_units(plan)
             v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units),
-                                    topic=topic, whole=whole)
+                                    topic=topic)
         else:
             v = self.checker.verify(text, prompt_order(retrieval), question, openings, topic=topic)
         ans.removed_sentences = v.removed

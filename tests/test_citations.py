@@ -114,8 +114,3 @@ def test_a_sentence_whose_passage_lacks_the_questions_rarest_words_is_removed():
         "Zaju variety shows were popular during the Yuan [1].", [theatre],
         "What was a popular type of variety show during the Yuan?", topic=["varieti", "type"])
     assert [c.source for c in v.citations] == ["zaju.txt"] and not v.removed, v
-    # the same passage as part of a document the model read whole: retrieval picked nothing, so no topic check
-    v = CitationChecker(HashEmbedder(), 0.5).verify(
-        "A popular type of show during the Yuan was the chao, the paper money of the Yuan [1].", [yuan],
-        "What was a popular type of variety show during the Yuan?", topic=["varieti", "type"], whole=frozenset({"y"}))
-    assert [c.source for c in v.citations] == ["yuan.txt"] and not v.removed, v

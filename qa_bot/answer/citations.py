@@ -113,10 +113,9 @@ class CitationChecker:
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
                openings: dict[str, str] | None = None, context: dict[str, str] | None = None,
-               topic: Sequence[str] = (), whole: frozenset[str] = frozenset()) -> Verified:
+               topic: Sequence[str] = ()) -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
-        `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one, unless
-        it is part of a document the model read whole (doc ids in `whole`): retrieval picked nothing there."""
+        `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one."""
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
@@ -144,8 +143,7 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "anchor",
                                 "detail": f"the cited passage does not mention: {missing}"})
                 continue
-            picked = sources[ch.source_index].chunk.doc_id not in whole
-            if topic and self.anchor_check and picked and not set(topic) & set(content_stems(" ".join(texts))):
+            if topic and self.anchor_check and not set(topic) & set(content_stems(" ".join(texts))):
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
