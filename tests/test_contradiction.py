@@ -50,6 +50,14 @@ def test_agreeing_or_unrelated_sentences_are_no_contradiction(claim, sentence):
      "Putin has said he isn’t opposed to talking face-to-face, but that various conditions would need to be met."),
     ("Yuri Ushakov left out the mention of any upcoming summit.",
      "Mr. Ushakov made no mention of any upcoming summit when he summarized the phone call."),
+    # the bench's passage mode: what is negated is said of Putin, not of the claim's Zelensky
+    ("Yes, Zelensky has said he is willing to meet Putin.",
+     "Moscow will paint Zelensky as a dilettante that Putin shouldn’t stoop to meet."),
+    ("Yes, Zelensky has said he is willing to meet Putin.",
+     "Mr. Zatulin said some Russian officials believed Mr. Putin should not meet with Mr. Zelensky in any scenario."),
+    # the bench's passage mode: the same names, but what is negated is said of Putin, not of Zelensky
+    ("Yes, Zelensky has said he is willing to meet Putin.",
+     "Moscow has hinted it will continue to paint Zelensky as a dilettante that Putin shouldn’t stoop to meet."),
 ])
 def test_double_negation_and_negated_nouns_are_no_contradiction(claim, sentence):
     assert contradiction(claim, [sentence]) == ""

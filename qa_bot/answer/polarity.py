@@ -5,8 +5,8 @@ Putin is ready to negotiate" scores high against "I don't think he's ready,' sai
 "the Kremlin considers Zelensky a legitimate leader" against "The Kremlin insists he's an illegitimate
 leader". No NLI model ships inside a PyPI package here, so this is a rule, kept narrow: the claim has no
 negative word of its own; the source sentence holds most of its content words, every one of its numbers
-and one of its names; and there it negates one of the claim's words ("not", "n't", "never" within
-three words before it, "not opposed" aside) or holds its opposite formed with a prefix ("illegitimate" for "legitimate").
+and one of its names; and there it negates one of the claim's words ("not", "n't", "never" before it,
+the first content word within three, "not opposed" aside) or holds its opposite formed with a prefix ("illegitimate" for "legitimate").
 """
 
 from __future__ import annotations
@@ -72,13 +72,25 @@ def contradiction(claim: str, sentences: Iterable[str], known: frozenset[str] = 
             continue
         if names and not any(entity_rules.found(n, entity_rules.haystack(sentence)) for n in names):
             continue
-        why = _negates(opposites, s_tokens, stems)
+        why = _negates(opposites, s_tokens, stems, names)
         if why:
             return why
     return ""
 
 
-def _negates(opposites: dict[str, str], s_tokens: list[str], stems: set[str]) -> str:
+def _subject_before(s_tokens: list[str], i: int, names: list[entity_rules.Entity]) -> int | None:
+    """Which of the claim's names stands last before position `i` of the sentence (its index), if any."""
+    best: tuple[int, int] | None = None
+    for k, n in enumerate(names):
+        last = n.words[-1][-1] if n.words and n.words[-1] else ""
+        at = max((j for j, t in enumerate(s_tokens[:i]) if t == last), default=-1)
+        if at >= 0 and (best is None or at > best[0]):
+            best = (at, k)
+    return None if best is None else best[1]
+
+
+def _negates(opposites: dict[str, str], s_tokens: list[str], stems: set[str],
+             names: list[entity_rules.Entity]) -> str:
     if opposites:
         w, base = min(opposites.items())
         return f'the source says "{w}" where the answer says "{base}"'
@@ -87,7 +99,11 @@ def _negates(opposites: dict[str, str], s_tokens: list[str], stems: set[str]) ->
         # "not only ... but also", "isn't opposed to": no negation of what follows
         if w not in VERBAL or window[:1] and window[0] in _NOT_NEGATING or any(v in NEGATIVE for v in window):
             continue
-        for v in window:
-            if v not in STOPWORDS and _stem(v) in stems:
-                return f'the source says "{w} … {v}"'
+        # what is negated is the first content word after it: "shouldn't stoop to meet" negates stooping
+        v = next((v for v in window if v not in STOPWORDS), "")
+        # said of someone else: "Mr. Putin should not meet with Mr. Zelensky" against "Zelensky is willing to meet"
+        if names and _subject_before(s_tokens, i, names) not in (None, 0):
+            continue
+        if v and _stem(v) in stems:
+            return f'the source says "{w} … {v}"'
     return ""
