@@ -6,7 +6,8 @@ Putin is ready to negotiate" scores high against "I don't think he's ready,' sai
 leader". No NLI model ships inside a PyPI package here, so this is a rule, kept narrow: the claim has no
 negative word of its own; the source sentence holds most of its content words, every one of its numbers
 and one of its names; and there it negates one of the claim's words ("not", "n't", "never" before it,
-the first content word within three, "not opposed" aside) or holds its opposite formed with a prefix ("illegitimate" for "legitimate").
+the first content word within three, "not opposed" aside, said of the claim's first name or of no other
+name of it) or holds its opposite formed with a prefix ("illegitimate" for "legitimate").
 """
 
 from __future__ import annotations
