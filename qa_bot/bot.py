@@ -177,11 +177,10 @@ class Bot:
         room = (self.retriever.top_k - 1) * estimate_tokens(tuple(chunks)) // len(chunks)
         return [self.prefix(Plan("document", (d,))) for d in documents_that_fit(docs, self.context_tokens, room)]
 
-    def read_documents_ahead(self, question: str = "") -> dict | None:
+    def read_documents_ahead(self, retrieval: Retrieval | None = None) -> dict | None:
         """Reads the prefix a question's plan needs, once (None when it is answered from passages or the prefix
-        is ready): the whole-document prefix, or given a `question`, its best-matching document's own prefix."""
-        hits = self.retriever.retrieve(question).hits if question else ()
-        p = plan_context(self.library, self.context_tokens, hits)
+        is ready): the whole-document prefix, or given the question's `retrieval`, its best document's own."""
+        p = plan_context(self.library, self.context_tokens, retrieval.hits if retrieval is not None else ())
         if p.mode not in ("documents", "document") or self.llm is None or self.warm_bytes <= 0:
             return None
         prompt = self.prefix(p)

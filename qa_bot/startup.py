@@ -61,12 +61,13 @@ def read_ahead(bot, echo: Callable[[str], None] | None = None, question: str = "
     """The prefix a question starts with, once per corpus and model, before it is answered (said on stderr):
     the whole-document prefix, or when the corpus does not fit, the prefix of the `question`'s best document."""
     say = echo or _stderr
-    if bot.plan(bot.retriever.retrieve(question) if question else None).pending:
+    retrieval = bot.retriever.retrieve(question) if question else None  # retrieved once, for plan and read
+    if bot.plan(retrieval).pending:
         from qa_bot.progress import ticker
 
         say("reading the documents ahead, once for this corpus and model...")
         with ticker("reading the documents"):
-            report = bot.read_documents_ahead(question)
+            report = bot.read_documents_ahead(retrieval)
         if report:
             say(f"read in {report['seconds']} s ({report['mb']} MB kept in the index)")
 

@@ -126,6 +126,7 @@ class CitationChecker:
             split = [self._check(p, sources, known, context or {}) for p in parts]
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
+        sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
         kept: list[Check] = []
         removed: list[str] = []
         reasons: list[dict[str, str]] = []
@@ -148,7 +149,7 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
                 continue
-            said = self._contradicted(ch.claim.text, sources, known)
+            said = self._contradicted(ch.claim.text, sources, known, sentences)
             if said:
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "contradiction", "detail": said})
@@ -158,12 +159,16 @@ class CitationChecker:
         v.removed_checks = reasons
         return v
 
-    def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str]) -> str:
-        """Why a sentence of a given passage says the opposite of the claim ("" if none does; see polarity.py)."""
+    def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str],
+                      sentences: dict[int, list[str]]) -> str:
+        """Why a sentence of a given passage says the opposite of the claim ("" if none does; see polarity.py).
+        `sentences`: passage index -> its sentences, filled as needed and shared by the claims of one answer."""
         if not self.entity_check:
             return ""
-        for s in sources:
-            why = contradiction(claim, (s.chunk.text[a:b] for a, b in sentence_spans(s.chunk.text)), known)
+        for i, s in enumerate(sources):
+            if i not in sentences:
+                sentences[i] = [s.chunk.text[a:b] for a, b in sentence_spans(s.chunk.text)]
+            why = contradiction(claim, sentences[i], known)
             if why:
                 return f"{why} ({s.chunk.source})"
         return ""

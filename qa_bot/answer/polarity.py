@@ -71,8 +71,10 @@ def contradiction(claim: str, sentences: Iterable[str], known: frozenset[str] = 
         s_stems = set(content_stems(sentence)) | {_stem(b) for b in opposites.values()}
         if len(stems & s_stems) / len(stems) < MIN_OVERLAP:
             continue
-        if names and not any(entity_rules.found(n, entity_rules.haystack(sentence)) for n in names):
-            continue
+        if names:
+            hay = entity_rules.haystack(sentence)
+            if not any(entity_rules.found(n, hay) for n in names):
+                continue
         why = _negates(opposites, s_tokens, stems, names)
         if why:
             return why
