@@ -314,9 +314,9 @@ class Bot:
         if plan.mode in ("documents", "document"):  # whole documents: checked against their indexed passages
             units, numbers = self.document_units(plan)
             v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units),
-                                    topic=topic)
+                                    topic=topic, asked=ans.question)
         else:
-            v = self.checker.verify(text, prompt_order(retrieval), question, openings, topic=topic)
+            v = self.checker.verify(text, prompt_order(retrieval), question, openings, topic=topic, asked=ans.question)
         ans.removed_sentences = v.removed
         ans.removed_checks = v.removed_checks
         if v.citations:

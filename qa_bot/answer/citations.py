@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa_bot.answer import anchors as anchor_rules
+from qa_bot.answer import asked as asked_rules
 from qa_bot.answer import entities as entity_rules
 from qa_bot.answer.guard import is_instruction
 from qa_bot.answer.polarity import contradiction
@@ -113,9 +114,10 @@ class CitationChecker:
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
                openings: dict[str, str] | None = None, context: dict[str, str] | None = None,
-               topic: Sequence[str] = ()) -> Verified:
+               topic: Sequence[str] = (), asked: str = "") -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
-        `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one."""
+        `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one.
+        `asked`: the question as written when `question` is its standalone form (see asked.py)."""
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
@@ -155,6 +157,12 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "contradiction", "detail": said})
                 continue
             kept.append(ch)
+        # the kept sentences together must give what the question asks for (a date for "when"...)
+        open_ = asked_rules.unanswered(question, [ch.claim.text for ch in kept], known, asked) if self.entity_check else ""
+        if open_:
+            removed += [ch.claim.text for ch in kept]
+            reasons += [{"sentence": ch.claim.text, "check": "answer-type", "detail": open_} for ch in kept]
+            kept = []
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v

@@ -1,0 +1,103 @@
+"""The answer-type check: an answer must give the kind of thing its question asks for.
+
+A sentence the sources back word for word can still leave the question open: "When did Putin say he was
+ready to meet Zelensky only as a final stage?" answered with the conditions he set and no date; "Which
+other leaders attended the 2019 Paris meeting?" answered with the two leaders the question names.
+Support passes both, since every word is in the source. So when a question asks when, how many or how
+much, who, or which person, group or place, an answer is kept only if one of its sentences names a thing
+of that kind the question does not already name: a date, year or time word; a number or amount word; a
+name, or a word for people or a body ("European leaders", "state television"). A leading attribution does not
+count ("The Wall Street Journal says that ..." names who says, not who is asked about). Rules, no model:
+no NER or QA model ships inside a PyPI package here (`entities.py` finds names by capitals).
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa_bot.answer import entities as entity_rules
+from qa_bot.text import words
+
+_PEOPLE = (r"leaders?|analysts?|officials?|people|persons?|figures?|presidents?|ministers?|lawmakers?|politicians?|"
+           r"journalists?|reporters?|hosts?|diplomats?|experts?|countr(?:y|ies)|nations?|cit(?:y|ies)|newspapers?|"
+           r"outlets?|agenc(?:y|ies)|organi[sz]ations?|compan(?:y|ies)|governments?|parties|party")
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # "When rich countries trade with poor countries, whose wages increase?": a clause, not the question word
+    ("when", re.compile(r"^\s*(?:when\b(?![^?]*,)|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
+                        r"decade|century)\b|since when\b|how long ago\b)", re.I)),
+    ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
+    # "Who is Yuri Ushakov?" asks for a description, not a name
+    ("who", re.compile(r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'-]*\s*)+\??\s*$)", re.I)),
+    ("which", re.compile(rf"^\s*(?:which|what)\s+(?:other\s+|(?-i:[A-Z])[\w-]*\s+)?(?:{_PEOPLE})\b", re.I)),
+    ("where", re.compile(r"^\s*where\b", re.I)),
+)
+_TIME_WORDS = frozenset(
+    """today yesterday tomorrow tonight morning afternoon evening night week weeks weekend month months year years
+    decade decades century centuries spring summer autumn fall winter ago recently earlier later before after
+    during since until once soon now then era period age time times early late past previous next last""".split()
+)
+_AMOUNT_WORDS = frozenset(
+    "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "
+    "half".split()
+)
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:according to [^,]{1,80},\s*|(?:the |both |each )?[\w .'-]{1,60}?\s+(?:says|said|states|stated|mentions|"
+    r"mentioned|reports|reported|notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
+# who answers a "who" question without a name: "Russian state television", "his wife", "European leaders"
+_WHO_WORDS = frozenset(
+    """leader analyst official people person figure president minister lawmaker politician journalist reporter host
+    diplomat expert country nation city newspaper outlet agency organization organisation company government party
+    television tv media press army military troops soldier force forces police court parliament state administration
+    aide adviser advisor spokesman spokeswoman spokesperson envoy negotiator delegation ally allies friend wife
+    husband son daughter father mother brother sister family king queen emperor prince princess pope bishop priest
+    worker employee member citizen resident student teacher scientist doctor author writer critic commentator
+    observer propagandist""".split()
+)
+_WANTS = {"when": ("date", "number"), "amount": ("number",), "who": ("name", "acronym", "phrase"),
+          "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
+_DETAIL = {"when": "a date or time", "amount": "a number or amount", "who": "a name", "which": "a name",
+           "where": "a place"}
+
+
+def asks(question: str) -> str | None:
+    """What kind of thing the question asks for ("when", "amount", "who", "which", "where"), or None."""
+    return next((kind for kind, rx in _KINDS if rx.search(question)), None)
+
+
+def _who_words(sentence: str) -> set[str]:
+    """Words for people or bodies, singular, not used as a title before a name ("President Putin")."""
+    toks = re.findall(r"[^\W_]+", sentence)
+    out = set()
+    for t, nxt in zip(toks, [*toks[1:], ""], strict=True):
+        low = t.lower()
+        one = low[:-1] if low.endswith("s") and low[:-1] in _WHO_WORDS else low
+        if one in _WHO_WORDS and not nxt[:1].isupper():
+            out.add(one)
+    return out
+
+
+def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> bool:
+    """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
+    asked = entity_rules.haystack(question)
+    sentence = _ATTRIBUTION.sub("", sentence, count=1)
+    if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) for e in entity_rules.entities(sentence, known)):
+        return True
+    said = set(words(question))
+    new = {w for w in words(sentence) if w not in said}
+    if kind == "when":
+        return bool(new & _TIME_WORDS)
+    if kind == "amount":
+        return bool(new & _AMOUNT_WORDS)
+    return kind in ("who", "which") and bool(_who_words(sentence) - _who_words(question))
+
+
+def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "") -> str:
+    """Why the sentences leave the question open ("" when one gives what it asks for, or it asks for no kind).
+    `asked`: the question as the user wrote it, when `question` is its standalone form; both must ask the same
+    kind ("What did he leave out?" rewritten as "Who did Ushakov leave out?" asks for no name)."""
+    kind = asks(question)
+    if asked and asks(asked) != kind:
+        kind = None
+    if kind is None or not sentences or any(gives(kind, s, question, known) for s in sentences):
+        return ""
+    return f"the question asks for {_DETAIL[kind]} and no sentence of the answer gives one it does not already name"
