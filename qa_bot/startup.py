@@ -61,8 +61,11 @@ def read_ahead(bot, echo: Callable[[str], None] | None = None, question: str = "
     """The prefix a question starts with, once per corpus and model, before it is answered (said on stderr):
     the whole-document prefix, or when the corpus does not fit, the prefix of the `question`'s best document."""
     say = echo or _stderr
-    retrieval = bot.retriever.retrieve(question) if question else None  # retrieved once, for plan and read
-    if bot.plan(retrieval).pending:
+    plan, retrieval = bot.plan(), None
+    if question and plan.mode == "passages" and not plan.pending:  # the corpus does not fit: the question's document
+        retrieval = bot.retriever.retrieve(question)  # retrieved once, for plan and read
+        plan = bot.plan(retrieval)
+    if plan.pending:
         from qa_bot.progress import ticker
 
         say("reading the documents ahead, once for this corpus and model...")
