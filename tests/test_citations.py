@@ -114,3 +114,24 @@ def test_a_sentence_whose_passage_lacks_the_questions_rarest_words_is_removed():
         "Zaju variety shows were popular during the Yuan [1].", [theatre],
         "What was a popular type of variety show during the Yuan?", topic=["varieti", "type"])
     assert [c.source for c in v.citations] == ["zaju.txt"] and not v.removed, v
+
+
+TRADE = ("Trade with poor countries lowers the wages of low-skilled workers in rich countries, while the "
+         "wages of workers in poor countries rise as their exports grow.")
+
+
+def _trade(claim: str):
+    chunk = Chunk("t:0", "t", "trade.txt", "Income inequality (The Economist)", TRADE, 0, len(TRADE), 0)
+    return CitationChecker(HashEmbedder(), 0.1).verify(claim + " [1]", [Scored(chunk, 1.0)])
+
+
+def test_a_sentence_mostly_of_words_its_passage_lacks_is_removed_whatever_its_score():
+    # a SQuAD look-alike answer: alike enough to pass the blended score, but the reasons are the model's own
+    v = _trade("The increased wages in poor countries lead to higher demand for goods and services from rich "
+               "countries, which in turn increases the demand for labor in poor countries.")
+    assert v.citations == [] and v.removed_checks[0]["check"] == "support"
+    assert "of its content words in the cited passage (at least 50%)" in v.removed_checks[0]["detail"]
+
+
+def test_words_about_the_source_and_its_title_do_not_count_against_a_claim():
+    assert _trade("The Economist article says the wages of workers in poor countries rise.").citations

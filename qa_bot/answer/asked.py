@@ -22,12 +22,11 @@ _PEOPLE = (r"leaders?|analysts?|officials?|people|persons?|figures?|presidents?|
            r"journalists?|reporters?|hosts?|diplomats?|experts?|countr(?:y|ies)|nations?|cit(?:y|ies)|newspapers?|"
            r"outlets?|agenc(?:y|ies)|organi[sz]ations?|compan(?:y|ies)|governments?|parties|party")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # "When rich countries trade with poor countries, whose wages increase?": a clause, not the question word
-    ("when", re.compile(r"^\s*(?:when\b(?![^?]*,)|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
+    ("when", re.compile(r"^\s*(?:when\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
-    ("who", re.compile(r"^\s*(?:who|whom)\b(?!\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'-]*\s*)+\??\s*$)", re.I)),
+    ("who", re.compile(r"^\s*(?:who|whom|whose)\b(?!\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'-]*\s*)+\??\s*$)", re.I)),
     ("which", re.compile(rf"^\s*(?:which|what)\s+(?:other\s+|(?-i:[A-Z])[\w-]*\s+)?(?:{_PEOPLE})\b", re.I)),
     ("where", re.compile(r"^\s*where\b", re.I)),
 )
@@ -40,9 +39,14 @@ _AMOUNT_WORDS = frozenset(
     "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "
     "half".split()
 )
+# "According to the NYT, ...", "The Wall Street Journal (article) says that ...": a document or its publisher,
+# not a person ("Putin said ..." answers "who said"; "The courts of member states can ..." is no attribution)
 _ATTRIBUTION = re.compile(
-    r"^\s*(?:according to [^,]{1,80},\s*|(?:the |both |each )?[\w .'-]{1,60}?\s+(?:says|said|states|stated|mentions|"
-    r"mentioned|reports|reported|notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
+    r"^\s*(?:according to [^,]{1,80},\s*|(?:the |both |each )?(?:(?-i:[A-Z])[\w.'-]*\s+){0,5}?(?:articles?|documents?|"
+    r"reports?|sources?|pieces?|passages?|texts?|(?-i:Times|Journal|Post|News|Press|Reuters|Guardian|Herald|Tribune|"
+    r"Gazette|Magazine|BBC|CNN|NYT|WSJ|AP|AFP))\s+(?:says|said|states|stated|mentions|mentioned|reports|reported|"
+    r"notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
+
 # who answers a "who" question without a name: "Russian state television", "his wife", "European leaders"
 _WHO_WORDS = frozenset(
     """leader analyst official people person figure president minister lawmaker politician journalist reporter host
@@ -51,7 +55,8 @@ _WHO_WORDS = frozenset(
     aide adviser advisor spokesman spokeswoman spokesperson envoy negotiator delegation ally allies friend wife
     husband son daughter father mother brother sister family king queen emperor prince princess pope bishop priest
     worker employee member citizen resident student teacher scientist doctor author writer critic commentator
-    observer propagandist""".split()
+    observer propagandist poor rich wealthy elderly young youth child children man men woman women individual
+    human public population household""".split()
 )
 _WANTS = {"when": ("date", "number"), "amount": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
@@ -59,8 +64,17 @@ _DETAIL = {"when": "a date or time", "amount": "a number or amount", "who": "a n
            "where": "a place"}
 
 
+# "When rich countries trade with poor countries, whose wages increase?", "In 1939, how many people...":
+# the question word follows a leading clause
+# ("When did Putin, who ..., say?" is no such clause: a question word, or "when" with a verb, opens it)
+_LEADING_CLAUSE = re.compile(
+    r"^(?!\s*(?:who|whom|whose|where|which|what|how|why)\b|\s*when\s+(?:did|does|do|is|was|were|are|will|would|"
+    r"can|could|has|have|had|should)\b)[^?]*?,\s*(?=(?:who|whom|whose|when|where|which|what|how)\b)", re.I)
+
+
 def asks(question: str) -> str | None:
     """What kind of thing the question asks for ("when", "amount", "who", "which", "where"), or None."""
+    question = _LEADING_CLAUSE.sub("", question, count=1)
     return next((kind for kind, rx in _KINDS if rx.search(question)), None)
 
 

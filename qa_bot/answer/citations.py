@@ -33,6 +33,12 @@ _ACCORDING = re.compile(
 )
 # "The WSJ says X, while the NYT says Y": two claims from two documents, checked apart if the whole fails
 _CLAUSES = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
+# share of a claim's content words (past "the article says") its passage or title must hold, whatever the
+# embedding similarity: a sentence mostly made of words its source lacks is the model's own, however alike
+# it reads ("This is because rich countries have more resources and can afford to pay higher wages")
+MIN_OVERLAP = 0.5
+_META = frozenset(content_stems("article articles document documents source sources passage piece report discusses "
+                                "says states mentions notes reports highlights describes according"))
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
@@ -106,9 +112,10 @@ class CitationChecker:
     """Keeps the answer sentences their cited passages support, re-attributes or removes the others."""
 
     def __init__(self, embedder: Embedder | None, threshold: float = 0.5, *, entity_check: bool = True,
-                 anchor_check: bool = True):
+                 anchor_check: bool = True, min_overlap: float = MIN_OVERLAP):
         self.embedder = embedder
         self.threshold = threshold
+        self.min_overlap = min_overlap
         self.entity_check = entity_check
         self.anchor_check = anchor_check
 
@@ -204,7 +211,7 @@ class CitationChecker:
         if not stems:
             return best
         ents = entity_rules.entities(claim.text, known) if self.entity_check else []
-        closest: tuple[float, str] = (-1.0, "")  # (support, why it failed gates) of the most alike passage
+        closest: tuple[float, str, float] = (-1.0, "", 0.0)  # (support, why it failed gates, overlap): most alike
         sims = self._similarities(claim.text, [sources[i].chunk.text for i in candidates])
         for i, sim_per_sentence in zip(candidates, sims, strict=True):
             chunk = sources[i].chunk
@@ -213,19 +220,26 @@ class CitationChecker:
             if not any(usable):
                 continue
             text = " ".join(chunk.text[s:e] for (s, e), ok in zip(spans, usable, strict=True) if ok)
-            lexical = len(stems & set(content_stems(text))) / len(stems)
+            have = set(content_stems(text))
+            lexical = len(stems & have) / len(stems)
+            own = stems - _META  # "The NYT article discusses" is not what the claim says; the title was read with it
+            overlap = len(own & (have | set(content_stems(chunk.title)))) / len(own) if own else 1.0
             gate = self._gate(claim.text, ents, text, chunk.title + "\n" + (context or {}).get(chunk.id, ""), where)
             j = int(np.argmax([coverage(stems, chunk.text[s:e]) + sim if ok else -np.inf
                                for (s, e), sim, ok in zip(spans, sim_per_sentence, usable, strict=True)]))
             support = 0.6 * lexical + 0.4 * max(0.0, float(sim_per_sentence[j]))
-            closest = max(closest, (support, gate))
-            score = 0.0 if gate else support
+            closest = max(closest, (support, gate, overlap))
+            score = 0.0 if gate or overlap < self.min_overlap else support
             if score > best.score:
                 best = Check(claim, i, score, spans[j])
         if best.score < self.threshold:
-            support, gate = closest
-            failed = (("entity" if self.entity_check else "support"), gate) if gate else (
-                "support", f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}")
+            support, gate, overlap = closest
+            if gate:
+                failed = ("entity" if self.entity_check else "support"), gate
+            elif support >= self.threshold:
+                failed = "support", f"{overlap:.0%} of its content words in {where} (at least {self.min_overlap:.0%})"
+            else:
+                failed = "support", f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}"
             return Check(claim, None, best.score, None, failed=failed)
         return best
 
