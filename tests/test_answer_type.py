@@ -19,6 +19,7 @@ PARIS = "The first and only time Putin met Zelensky was in Paris in 2019."
 @pytest.mark.parametrize("question, kind", [
     ("When did Putin say he was ready to meet Zelensky only as a final stage?", "when"),
     ("In what year did they meet?", "when"),
+    ("When the Rhine took a right turn what did it create?", None),  # "when" without a verb opens a clause
     ("When rich countries trade with poor countries, whose wages increase?", "who"),  # after a leading clause
     ("In 1939, how many people lived in Warsaw?", "amount"),
     ("When did Putin, who met Zelensky in Paris, say he would meet him again?", "when"),
@@ -49,6 +50,8 @@ def _verify(question: str, answer: str, passage: str, asked: str = ""):
      "According to the two articles, Russian figures mocked or attacked Zelensky on Tuesday.", TUESDAY),
     ("Which other leaders attended the 2019 Paris meeting between Putin and Zelensky?",
      "The New York Times says that the first and only time Putin met Zelensky was in Paris in 2019.", PARIS),
+    ("When did Putin say he was ready to meet Zelensky only as a final stage?",  # "during" names no time
+     "Putin said he was ready to meet Zelensky only as a final stage during the talks.", STAGE + " He said so during the talks."),
 ])
 def test_an_answer_that_gives_nothing_of_the_kind_asked_is_removed(question, answer, passage):
     v = _verify(question, answer, passage)

@@ -297,3 +297,22 @@ def test_why_panel_shows_the_refusal_reason_and_old_records():
     old = turn_record(Answer("q", "q", "a", False, removed_sentences=["Gone."]), None)
     old.pop("removed_checks")  # a turn stored before the checks were recorded
     assert "Gone." in why_html([old])
+
+
+USHAKOV = ("Yuri Ushakov, Mr. Putin's foreign policy adviser, made no mention of a summit when he summarized "
+           "the call for reporters.")
+
+
+def test_a_sentence_whose_tail_names_what_no_passage_has_keeps_its_head():
+    answer = ("Yuri Ushakov is Putin's foreign policy adviser, who was present at the summit in Alaska and "
+              "discussed the talks [1].")
+    v = _checker().verify(answer, [_src(USHAKOV)], "Who is Yuri Ushakov?")
+    assert v.answer == "Yuri Ushakov is Putin's foreign policy adviser [1]."
+    assert v.removed_checks[0]["check"] == "entity" and "Alaska" in v.removed_checks[0]["detail"]
+    assert v.removed_checks[0]["sentence"].startswith("Who was present at the summit in Alaska")
+
+
+def test_a_sentence_whose_head_names_what_no_passage_has_is_removed_whole():
+    v = _checker().verify("Angela Merkel said Zelensky acted like a schoolboy, laughing at the jokes of Trump [1].",
+                          [_src(SKABEYEVA)], "Who said Zelensky acted like a schoolboy?")
+    assert v.citations == [] and "Merkel" in v.removed_checks[0]["detail"]

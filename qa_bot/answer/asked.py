@@ -22,7 +22,9 @@ _PEOPLE = (r"leaders?|analysts?|officials?|people|persons?|figures?|presidents?|
            r"journalists?|reporters?|hosts?|diplomats?|experts?|countr(?:y|ies)|nations?|cit(?:y|ies)|newspapers?|"
            r"outlets?|agenc(?:y|ies)|organi[sz]ations?|compan(?:y|ies)|governments?|parties|party")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("when", re.compile(r"^\s*(?:when\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
+    # "When the Rhine took a right turn, what did it create?" asks what: "when" then a verb asks when
+    ("when", re.compile(r"^\s*(?:when\s+(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had|should|"
+                        r"must|might)\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
@@ -30,10 +32,10 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("which", re.compile(rf"^\s*(?:which|what)\s+(?:other\s+|(?-i:[A-Z])[\w-]*\s+)?(?:{_PEOPLE})\b", re.I)),
     ("where", re.compile(r"^\s*where\b", re.I)),
 )
+# a "when" answer without a date: these name a time; "during the pandemic", "after the war" do not count
 _TIME_WORDS = frozenset(
     """today yesterday tomorrow tonight morning afternoon evening night week weeks weekend month months year years
-    decade decades century centuries spring summer autumn fall winter ago recently earlier later before after
-    during since until once soon now then era period age time times early late past previous next last""".split()
+    decade decades century centuries spring summer autumn fall winter ago era""".split()
 )
 _AMOUNT_WORDS = frozenset(
     "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "

@@ -39,6 +39,9 @@ _CLAUSES = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
 MIN_OVERLAP = 0.5
 _META = frozenset(content_stems("article articles document documents source sources passage piece report discusses "
                                 "says states mentions notes reports highlights describes according"))
+# where a sentence may be cut, keeping its head: before a comma, a relative or a conjunction
+_BOUNDARY = re.compile(r",\s+|\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|"
+                       r"though)\b)")
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
@@ -133,6 +136,8 @@ class CitationChecker:
             ch = self._check(c, sources, known, context or {})
             parts = clauses(c) if ch.source_index is None else []
             split = [self._check(p, sources, known, context or {}) for p in parts]
+            if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
+                split = self._head(c, ch, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
@@ -173,6 +178,22 @@ class CitationChecker:
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
+
+    def _head(self, claim: Claim, failed: Check, sources: list[Scored], known: frozenset[str],
+              context: dict[str, str]) -> list[Check]:
+        """A sentence whose tail names what no passage has ("Ushakov is a foreign policy adviser who was at the
+        summit in Alaska"): its longest head before a clause boundary that passes, and the tail as removed;
+        [] if none. The head is the model's own words, cut, not rewritten."""
+        cuts = [m.start() for m in _BOUNDARY.finditer(claim.text)]
+        for cut in reversed(cuts):
+            head = claim.text[:cut].rstrip(" ,;:") + "."
+            if len(content_stems(head)) < 3:
+                break
+            ch = self._check(Claim(head, list(claim.markers)), sources, known, context)
+            if ch.source_index is not None:
+                tail = claim.text[cut:].strip(" ,;")
+                return [ch, Check(Claim(tail[:1].upper() + tail[1:], []), None, 0.0, None, failed=failed.failed)]
+        return []
 
     def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str],
                       sentences: dict[int, list[str]]) -> str:
