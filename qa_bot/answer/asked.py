@@ -14,6 +14,7 @@ no NER or QA model ships inside a PyPI package here (`entities.py` finds names b
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from qa_bot.answer import entities as entity_rules
 from qa_bot.text import words
@@ -92,19 +93,24 @@ def _who_words(sentence: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _named(question: str) -> tuple[entity_rules.Haystack, frozenset[str], frozenset[str]]:
+    """What a question already names, computed once for every sentence of its answer."""
+    return entity_rules.haystack(question), frozenset(words(question)), frozenset(_who_words(question))
+
+
 def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> bool:
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
-    asked = entity_rules.haystack(question)
+    asked, said, people = _named(question)
     sentence = _ATTRIBUTION.sub("", sentence, count=1)
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) for e in entity_rules.entities(sentence, known)):
         return True
-    said = set(words(question))
     new = {w for w in words(sentence) if w not in said}
     if kind == "when":
         return bool(new & _TIME_WORDS)
     if kind == "amount":
         return bool(new & _AMOUNT_WORDS)
-    return kind in ("who", "which") and bool(_who_words(sentence) - _who_words(question))
+    return kind in ("who", "which") and bool(_who_words(sentence) - people)
 
 
 def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "") -> str:
