@@ -19,13 +19,15 @@ from functools import lru_cache
 from qa_bot.answer import entities as entity_rules
 from qa_bot.text import words
 
-_PEOPLE = (r"leaders?|analysts?|officials?|people|persons?|figures?|presidents?|ministers?|lawmakers?|politicians?|"
-           r"journalists?|reporters?|hosts?|diplomats?|experts?|countr(?:y|ies)|nations?|cit(?:y|ies)|newspapers?|"
-           r"outlets?|agenc(?:y|ies)|organi[sz]ations?|compan(?:y|ies)|governments?|parties|party")
+# what "which/what ..." asks about when it asks for a person or a body ("which analysts", "what newspaper")
+_ASKED_ABOUT = ("leader analyst official people person figure president minister lawmaker politician journalist "
+                "reporter host diplomat expert country nation city newspaper outlet agency organization organisation "
+                "company government party").split()
+_PEOPLE = "|".join(w[:-1] + "(?:y|ies)" if w.endswith("y") else w + "s?" for w in _ASKED_ABOUT)
+_AUX = r"(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had|should|must|might)"
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "When the Rhine took a right turn, what did it create?" asks what: "when" then a verb asks when
-    ("when", re.compile(r"^\s*(?:when\s+(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had|should|"
-                        r"must|might)\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
+    ("when", re.compile(rf"^\s*(?:when\s+{_AUX}\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
@@ -51,10 +53,8 @@ _ATTRIBUTION = re.compile(
     r"notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
 
 # who answers a "who" question without a name: "Russian state television", "his wife", "European leaders"
-_WHO_WORDS = frozenset(
-    """leader analyst official people person figure president minister lawmaker politician journalist reporter host
-    diplomat expert country nation city newspaper outlet agency organization organisation company government party
-    television tv media press army military troops soldier force forces police court parliament state administration
+_WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
+    """television tv media press army military troops soldier force forces police court parliament state administration
     aide adviser advisor spokesman spokeswoman spokesperson envoy negotiator delegation ally allies friend wife
     husband son daughter father mother brother sister family king queen emperor prince princess pope bishop priest
     worker employee member citizen resident student teacher scientist doctor author writer critic commentator
@@ -71,8 +71,8 @@ _DETAIL = {"when": "a date or time", "amount": "a number or amount", "who": "a n
 # the question word follows a leading clause
 # ("When did Putin, who ..., say?" is no such clause: a question word, or "when" with a verb, opens it)
 _LEADING_CLAUSE = re.compile(
-    r"^(?!\s*(?:who|whom|whose|where|which|what|how|why)\b|\s*when\s+(?:did|does|do|is|was|were|are|will|would|"
-    r"can|could|has|have|had|should)\b)[^?]*?,\s*(?=(?:who|whom|whose|when|where|which|what|how)\b)", re.I)
+    rf"^(?!\s*(?:who|whom|whose|where|which|what|how|why)\b|\s*when\s+{_AUX}\b)[^?]*?,\s*"
+    r"(?=(?:who|whom|whose|when|where|which|what|how)\b)", re.I)
 
 
 def asks(question: str) -> str | None:

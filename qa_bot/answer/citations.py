@@ -137,7 +137,7 @@ class CitationChecker:
             parts = clauses(c) if ch.source_index is None else []
             split = [self._check(p, sources, known, context or {}) for p in parts]
             if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
-                split = self._head(c, ch, sources, known, context or {})
+                split = self._head(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
@@ -179,7 +179,7 @@ class CitationChecker:
         v.removed_checks = reasons
         return v
 
-    def _head(self, claim: Claim, failed: Check, sources: list[Scored], known: frozenset[str],
+    def _head(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
               context: dict[str, str]) -> list[Check]:
         """A sentence whose tail names what no passage has ("Ushakov is a foreign policy adviser who was at the
         summit in Alaska"): its longest head before a clause boundary that passes, and the tail as removed;
@@ -192,7 +192,7 @@ class CitationChecker:
             ch = self._check(Claim(head, list(claim.markers)), sources, known, context)
             if ch.source_index is not None:
                 tail = claim.text[cut:].strip(" ,;")
-                return [ch, Check(Claim(tail[:1].upper() + tail[1:], []), None, 0.0, None, failed=failed.failed)]
+                return [ch, Check(Claim(tail[:1].upper() + tail[1:], []), None, 0.0, None, failed=failed)]
         return []
 
     def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str],
