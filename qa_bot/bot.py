@@ -79,6 +79,7 @@ class Bot:
         history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
         on_answer: Callable[[Answer], None] | None = None, entity_check: bool = True, anchor_check: bool = True,
         library: DocumentLibrary | None = None, context_tokens: int = 0, answer_slots: int = 0,
+        second_try: bool = True,
     ):
         # at most `answer_slots` answers in progress at once, whichever surface asked (0 = no limit)
         self._slots: contextlib.AbstractContextManager = (
@@ -97,6 +98,7 @@ class Bot:
         self.prompts_dir = prompts_dir
         self.warm_bytes = warm_bytes
         self.on_answer = on_answer
+        self.second_try = second_try
 
     @property
     def model_name(self) -> str:
@@ -281,8 +283,9 @@ class Bot:
         wide = plan.mode in ("documents", "document") and _WIDE.search(standalone)
         max_tokens = self.max_tokens * 2 if wide else self.max_tokens
         text = ""
+        messages = self.messages(standalone, retrieval, plan)
         try:
-            for piece in self.llm.stream(self.messages(standalone, retrieval, plan), max_tokens=max_tokens):
+            for piece in self.llm.stream(messages, max_tokens=max_tokens):
                 if not text:
                     ans.timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
                 text += piece
@@ -297,7 +300,33 @@ class Bot:
             return
         ans.raw_answer = text
         self._check(ans, text, retrieval, plan, openings)
+        if (self.second_try and ans.refused and ans.removed_checks and plan.mode in ("documents", "document")
+                and not (stop is not None and stop.is_set())):
+            self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens)
         yield from self._finish(ans, t0)
+
+    def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,
+                    openings: dict[str, str], max_tokens: int) -> None:
+        """Every sentence of a whole-document answer failed a check: the model is told which and why, once, and
+        its new answer is checked the same way. Cheap: it resumes from the state it ended in and reads only the
+        feedback. Not in passage mode: there a failed check mostly means the passages lack the answer, and told
+        so, the model rewrote a number to one the passage holds (SQuAD 2.0: no answer gained, one false premise
+        let through)."""
+        assert self.llm is not None
+        removed = [{**r, "detail": re.sub(r"\s*\([^()]*\)$", "", r["detail"])} for r in ans.removed_checks]
+        feedback = render("retry", self.prompts_dir, removed=removed, refusal=REFUSAL)
+        chat = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": feedback}]
+        try:
+            again = "".join(self.llm.stream(chat, max_tokens=max_tokens))
+        except BackendError:
+            return
+        first = (ans.removed_sentences, ans.removed_checks)
+        ans.second_draft, ans.removed_sentences, ans.removed_checks = again, [], []
+        self._check(ans, again, retrieval, plan, openings)
+        ans.removed_sentences, ans.removed_checks = first[0] + ans.removed_sentences, first[1] + ans.removed_checks
+        if not ans.refused:
+            ans.notice = (ans.notice + "; " if ans.notice else "") + "answered a second time: every sentence of " \
+                "the first answer failed a check (listed in the why panel)"
 
     def _check(self, ans: Answer, text: str, retrieval: Retrieval, plan: Plan, openings: dict[str, str]) -> None:
         """What the model wrote becomes the answer only as far as code can check its citations."""

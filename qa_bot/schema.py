@@ -74,6 +74,7 @@ class Answer:
     notice: str = ""
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer
     raw_answer: str = ""  # the model's text before the citation check
+    second_draft: str = ""  # its second answer, when every sentence of the first failed a check and it was told why
     candidates: list[Scored] = field(default_factory=list)  # every fused candidate (the "why" view)
     mode: str = "passages"  # what the model read: "documents" (every document whole), "document" (the best
     # one whole, then passages of the others) or "passages"
@@ -108,4 +109,5 @@ class Answer:
             "notice": self.notice,
             "fallback": self.fallback,
             "raw_answer": self.raw_answer,
+            "second_draft": self.second_draft,
         }

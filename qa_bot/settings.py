@@ -96,6 +96,10 @@ class Settings(BaseSettings):
         "and opening) mentions the question's names, quoted terms, years and acronyms; remove a sentence whose "
         "cited passage does not, or (passage modes) holds neither of the question's two rarest indexed words.",
     )
+    second_try: bool = Field(
+        True, description="When the model read whole documents and every sentence of its answer failed a check, tell "
+        "it which and why and let it answer once more, checked the same way (passage mode: refused as before).",
+    )
     judge_provider: Literal["", "llama_cpp", "openai"] = Field(
         "", description="Optional report-only faithfulness judge for `qa-bot eval` (empty = off; llama_cpp or openai)."
     )

@@ -284,3 +284,38 @@ def test_ask_reads_the_prefix_of_its_questions_best_document_when_the_corpus_doe
     assert best.mode == "document" and llm.warmed == [[bot.prefix(best)]] and "reading the documents" in said[0]
     read_ahead(bot, said.append, question=Q)  # read once
     assert len(llm.warmed) == 1 and bot.ask(Q).mode == "document"
+
+
+# --- a second try: every sentence of a whole-document answer failed a check, so the model is told why
+
+
+def test_an_answer_that_fails_every_check_is_asked_again_with_the_reasons(docs_settings):
+    llm = ScriptedLLM(["They met in Berlin in 2019 [2].", "They met in Paris in 2019 [2]."])
+    bot = build_bot(docs_settings, llm=llm)
+    ans = bot.ask("Where did Putin and Zelensky first meet?")
+    assert len(llm.calls) == 2 and not ans.refused and "Paris" in ans.answer
+    retry = llm.calls[1]
+    assert retry[: len(llm.calls[0])] == llm.calls[0]  # the same chat, then the draft and why it failed
+    assert retry[-2] == {"role": "assistant", "content": "They met in Berlin in 2019 [2]."}
+    assert "Berlin" in retry[-1]["content"] and "entity" not in retry[-1]["content"]
+    assert ans.raw_answer.startswith("They met in Berlin") and ans.second_draft.startswith("They met in Paris")
+    assert [r["check"] for r in ans.removed_checks] == ["entity"]  # the first draft's removal stays listed
+    assert "second time" in ans.notice and ans.to_dict()["second_draft"] == ans.second_draft
+
+
+def test_a_second_try_is_checked_the_same_way_and_made_once(docs_settings):
+    llm = ScriptedLLM(["They met in Berlin in 2019 [2].", "They met in Vienna in 2019 [2].", "unused"])
+    ans = build_bot(docs_settings, llm=llm).ask("Where did Putin and Zelensky first meet?")
+    assert ans.refused and len(llm.calls) == 2 and llm.replies == ["unused"]
+    assert [r["sentence"].split()[3] for r in ans.removed_checks] == ["Berlin", "Vienna"]
+    assert "second time" not in ans.notice
+
+
+def test_no_second_try_for_a_refusal_in_passage_mode_or_when_switched_off(docs_settings):
+    q = "Where did Putin and Zelensky first meet?"
+    llm = ScriptedLLM(["I cannot answer that from the sources.", "They met in Paris in 2019 [2]."])
+    assert build_bot(docs_settings, llm=llm).ask(q).refused and len(llm.calls) == 1  # the model's own refusal
+    for update in ({"context_tokens": 0}, {"second_try": False}):
+        llm = ScriptedLLM(["They met in Berlin in 2019 [2].", "They met in Paris in 2019 [2]."])
+        ans = build_bot(docs_settings.model_copy(update=update), llm=llm).ask(q)
+        assert ans.refused and len(llm.calls) == 1, update

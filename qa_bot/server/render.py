@@ -30,6 +30,7 @@ def turn_record(ans: Answer, library: SourceLibrary | None) -> dict:
         "removed_sentences": list(ans.removed_sentences),
         "removed_checks": [dict(r) for r in ans.removed_checks],
         "raw_answer": ans.raw_answer,
+        "second_draft": ans.second_draft,
         "citations": [_citation(c, library) for c in ans.citations],
         "retrieved": [_scored(s, cited, retrieved, full=True) for s in ans.retrieved],
         "candidates": [_scored(s, cited, retrieved) for s in (ans.candidates or ans.retrieved)],
