@@ -314,7 +314,7 @@ class Bot:
         let through)."""
         assert self.llm is not None
         removed = [{**r, "detail": re.sub(r"\s*\([^()]*\)$", "", r["detail"])} for r in ans.removed_checks]
-        feedback = render("retry", self.prompts_dir, removed=removed, refusal=REFUSAL)
+        feedback = render("retry", self.prompts_dir, removed=removed)
         chat = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": feedback}]
         try:
             again = "".join(self.llm.stream(chat, max_tokens=max_tokens))
