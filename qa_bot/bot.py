@@ -302,11 +302,11 @@ class Bot:
         self._check(ans, text, retrieval, plan, openings)
         if (self.second_try and ans.refused and ans.removed_checks and plan.mode in ("documents", "document")
                 and not (stop is not None and stop.is_set())):
-            self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens)
+            self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens, stop)
         yield from self._finish(ans, t0)
 
     def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,
-                    openings: dict[str, str], max_tokens: int) -> None:
+                    openings: dict[str, str], max_tokens: int, stop: threading.Event | None) -> None:
         """Every sentence of a whole-document answer failed a check: the model is told which and why, once, and
         its new answer is checked the same way. Cheap: it resumes from the state it ended in and reads only the
         feedback. Not in passage mode: there a failed check mostly means the passages lack the answer, and told
@@ -316,8 +316,12 @@ class Bot:
         removed = [{**r, "detail": re.sub(r"\s*\([^()]*\)$", "", r["detail"])} for r in ans.removed_checks]
         feedback = render("retry", self.prompts_dir, removed=removed)
         chat = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": feedback}]
+        again = ""
         try:
-            again = "".join(self.llm.stream(chat, max_tokens=max_tokens))
+            for piece in self.llm.stream(chat, max_tokens=max_tokens):
+                if stop is not None and stop.is_set():
+                    return  # stopped by the user: the first answer's refusal stands
+                again += piece
         except BackendError:
             return
         first = (ans.removed_sentences, ans.removed_checks)

@@ -319,3 +319,20 @@ def test_no_second_try_for_a_refusal_in_passage_mode_or_when_switched_off(docs_s
         llm = ScriptedLLM(["They met in Berlin in 2019 [2].", "They met in Paris in 2019 [2]."])
         ans = build_bot(docs_settings.model_copy(update=update), llm=llm).ask(q)
         assert ans.refused and len(llm.calls) == 1, update
+
+
+def test_stop_during_the_second_try_keeps_the_refusal(docs_settings):
+    import threading
+
+    stop = threading.Event()
+
+    class StopsOnRetry(ScriptedLLM):
+        def stream(self, messages, max_tokens=256, stop_words=None, **k):
+            if len(self.calls) == 1:
+                stop.set()  # the user presses stop as the second try begins
+            yield from super().stream(messages, max_tokens)
+
+    llm = StopsOnRetry(["They met in Berlin in 2019 [2].", "They met in Paris in 2019 [2]."])
+    bot = build_bot(docs_settings, llm=llm)
+    ans = [e for e in bot.stream("Where did Putin and Zelensky first meet?", stop=stop) if not isinstance(e, str)][-1]
+    assert len(llm.calls) == 2 and ans.refused and not ans.second_draft
