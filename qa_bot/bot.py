@@ -272,7 +272,7 @@ class Bot:
         openings, why = self._anchored(standalone, retrieval, plan)
         if why:  # nothing retrieved is about what the question names: a model would answer from look-alikes
             ans.fallback = "refusal"
-            ans.notice = (ans.notice + "; " if ans.notice else "") + why
+            ans.add_notice(why)
             yield from self._finish(ans, t0)
             return
         if self.llm is None:
@@ -291,7 +291,7 @@ class Bot:
                 text += piece
                 yield piece
                 if stop is not None and stop.is_set():
-                    ans.notice = (ans.notice + "; " if ans.notice else "") + "stopped by user"
+                    ans.add_notice("stopped by user")
                     break
         except BackendError as e:
             ans.notice = f"generation failed ({e}); showing source sentences instead"
@@ -324,13 +324,11 @@ class Bot:
                 again += piece
         except BackendError:
             return
-        first = (ans.removed_sentences, ans.removed_checks)
-        ans.second_draft, ans.removed_sentences, ans.removed_checks = again, [], []
-        self._check(ans, again, retrieval, plan, openings)
-        ans.removed_sentences, ans.removed_checks = first[0] + ans.removed_sentences, first[1] + ans.removed_checks
+        ans.second_draft = again
+        self._check(ans, again, retrieval, plan, openings)  # its removals follow the first answer's
         if not ans.refused:
-            ans.notice = (ans.notice + "; " if ans.notice else "") + "answered a second time: every sentence of " \
-                "the first answer failed a check (listed in the why panel)"
+            ans.add_notice("answered a second time: every sentence of the first answer failed a check (listed in the "
+                           "why panel)")
 
     def _check(self, ans: Answer, text: str, retrieval: Retrieval, plan: Plan, openings: dict[str, str]) -> None:
         """What the model wrote becomes the answer only as far as code can check its citations."""
@@ -350,8 +348,8 @@ class Bot:
                                     topic=topic, asked=ans.question)
         else:
             v = self.checker.verify(text, prompt_order(retrieval), question, openings, topic=topic, asked=ans.question)
-        ans.removed_sentences = v.removed
-        ans.removed_checks = v.removed_checks
+        ans.removed_sentences += v.removed
+        ans.removed_checks += v.removed_checks
         if v.citations:
             ans.answer, ans.citations, ans.refused = v.answer, v.citations, False
         else:

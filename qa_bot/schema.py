@@ -79,6 +79,9 @@ class Answer:
     mode: str = "passages"  # what the model read: "documents" (every document whole), "document" (the best
     # one whole, then passages of the others) or "passages"
 
+    def add_notice(self, text: str) -> None:
+        self.notice = f"{self.notice}; {text}" if self.notice else text
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
