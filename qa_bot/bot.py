@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa_bot.answer import anchors as anchor_rules
+from qa_bot.answer import digest as digest_rules
 from qa_bot.answer.citations import CitationChecker, says_cannot_answer
 from qa_bot.answer.extractive import extractive
 from qa_bot.answer.focus import focus
@@ -39,9 +40,6 @@ def prompt_order(retrieval: Retrieval) -> list[Scored]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# questions whose answer needs several sentences: they get twice the tokens in document mode
-_WIDE = re.compile(r"\b(summar|overview|main points|key (points|takeaways)|compare|comparison|differ|both articles|"
-                   r"each article|the two articles|what is (the|this) .{0,40}(article|document|piece) about)", re.IGNORECASE)
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
@@ -280,7 +278,11 @@ class Bot:
             yield from self._finish(ans, t0)
             return
         ans.mode = plan.mode
-        wide = plan.mode in ("documents", "document") and _WIDE.search(standalone)
+        wide = plan.mode in ("documents", "document") and digest_rules.is_wide(standalone)
+        if wide and self._digest(ans, standalone, plan):
+            yield ans.answer
+            yield from self._finish(ans, t0)
+            return
         max_tokens = self.max_tokens * 2 if wide else self.max_tokens
         text = ""
         messages = self.messages(standalone, retrieval, plan)
@@ -304,6 +306,16 @@ class Bot:
                 and not (stop is not None and stop.is_set())):
             self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens, stop)
         yield from self._finish(ans, t0)
+
+    def _digest(self, ans: Answer, question: str, plan: Plan) -> bool:
+        """A summary or comparison of whole documents: their own sentences, quoted (see digest.py); False when
+        none is about the question, and the model answers."""
+        units, _ = self.document_units(plan)
+        v = digest_rules.digest(question, units, plan.documents, self.embedder)
+        if v is None:
+            return False
+        ans.answer, ans.citations, ans.refused, ans.fallback = v.answer, v.citations, False, "extractive"
+        return True
 
     def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,
                     openings: dict[str, str], max_tokens: int, stop: threading.Event | None) -> None:

@@ -1,0 +1,110 @@
+"""Summary and comparison questions answered with the documents' own sentences (digest.py), fakes only."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from qa_bot.answer.digest import digest, is_wide, named, topic
+from qa_bot.factory import build_bot, build_ingestor
+from qa_bot.fakes import HashEmbedder, ScriptedLLM
+from qa_bot.schema import Chunk, Scored
+from qa_bot.settings import Settings
+
+from .conftest import NYT, SEEDS, WSJ
+
+
+@pytest.mark.parametrize("question", [
+    "Summarise the WSJ article.", "What is the New York Times article about?", "Give me a short summary of the NYT piece",
+    "What are the key takeaways from the WSJ piece?", "Compare how the two articles describe Trump's role.",
+    "What do both articles say about Russian state TV?", "How do the two articles differ on a meeting?",
+])
+def test_requests_to_summarise_or_compare_are_wide(question):
+    assert is_wide(question)
+
+
+@pytest.mark.parametrize("question", [
+    "Who did Yuri Ushakov leave out when he summarized the phone call?",  # someone summarised: a fact
+    "How did Lavrov say contacts should be prepared, according to both articles?",  # a fact in two places
+    "Who called Zelensky a clown?",
+])
+def test_questions_for_one_fact_are_not_wide(question):
+    assert not is_wide(question)
+
+
+def doc(doc_id: str, title: str, text: str) -> Chunk:
+    return Chunk(f"{doc_id}:doc", doc_id, f"{doc_id}.txt", title, text, 0, len(text), -1)
+
+
+NY = doc("ny", "Putin's disdain for his counterpart (The New York Times)", "Putin never says the name Zelensky. Russian "
+         "state television calls Zelensky a clown. Golosov sees no prospect of a meeting soon.")
+WS = doc("ws", "Putin Calls Zelensky a Puppet (The Wall Street Journal)", "Trump's call for a meeting puts Putin in a bind.")
+
+
+def test_a_document_is_named_by_a_title_term_no_other_document_holds():
+    assert named("Summarise the WSJ article.", [NY, WS]) == [WS]
+    assert named("What is the New York Times article about?", [NY, WS]) == [NY]
+    # "Zelensky" is in one title but in the other document's text: it names neither
+    assert named("Summarise what the articles say about Zelensky.", [NY, WS]) == [NY, WS]
+    assert named("What do both articles say? Especially the WSJ.", [NY, WS]) == [NY, WS]
+    assert topic("Summarise the WSJ article.", [NY, WS]) == ""
+    assert topic("Give me a short summary of what the NYT article says about state TV", [NY, WS]) == "state tv"
+
+
+@pytest.fixture
+def seeds_docs(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
+                 llm_provider="extractive", context_tokens=6000, warm_passages_mb=0)
+    assert build_ingestor(s).run([tmp_path / "seeds"]).added == 2
+    bot = build_bot(s, llm=None)
+    plan = bot.plan()
+    units, _ = bot.document_units(plan)
+    return s, plan.documents, units
+
+
+def _quotes_are_slices(v, units: list[Scored], documents) -> None:
+    texts = {d.source: d.text for d in documents}
+    for c in v.citations:
+        assert texts[c.source][c.start : c.end] == c.quote
+
+
+def test_a_plain_summary_opens_with_the_documents_lede_quoted(seeds_docs):
+    _, documents, units = seeds_docs
+    v = digest("Summarise the WSJ article.", units, documents, HashEmbedder())
+    assert v is not None and {c.source for c in v.citations} == {WSJ}
+    assert "excoriating as an illegitimate leader and puppet" in v.answer  # the lede's first full sentence
+    assert "@" not in v.answer  # "Write to ... at name@wsj.com" is a contact line
+    assert v.answer.count("[") >= 4 and len(v.citations) >= 2
+    _quotes_are_slices(v, units, documents)
+
+
+def test_a_summary_about_something_quotes_the_sentences_about_it_from_each_document(seeds_docs):
+    _, documents, units = seeds_docs
+    v = digest("Give me a short summary of what the NYT article says about Russian state TV and propaganda.",
+               units, documents, HashEmbedder())
+    assert v is not None and {c.source for c in v.citations} == {NYT}
+    assert "clown" in v.answer and "television" in v.answer
+    both = digest("How do the two articles describe the political risks for Putin of meeting Zelensky?",
+                  units, documents, HashEmbedder())
+    assert both is not None and {c.source for c in both.citations} == {NYT, WSJ}
+    assert not any(s.split()[0] in ("He", "She", "They") for s in both.answer.split("] ")[1:])  # says who
+    _quotes_are_slices(both, units, documents)
+
+
+def test_nothing_about_the_question_means_no_digest(seeds_docs):
+    _, documents, units = seeds_docs
+    assert digest("Summarise what the WSJ article says about quantum chromodynamics lattices.", units, documents,
+                  HashEmbedder()) is None
+
+
+def test_the_bot_answers_a_summary_without_the_model_and_a_fact_with_it(seeds_docs):
+    s, _, _ = seeds_docs
+    llm = ScriptedLLM(["Russian state television calls him a clown [1]."])
+    bot = build_bot(s, llm=llm)
+    ans = bot.ask("Summarise the NYT article.")
+    assert llm.calls == [] and ans.mode == "documents" and not ans.refused and ans.fallback == "extractive"
+    assert {c.source for c in ans.citations} == {NYT} and ans.to_dict()["fallback"] == "extractive"
+    fact = bot.ask("Who called Zelensky a clown?")
+    assert len(llm.calls) == 1 and fact.fallback == "" and "clown" in fact.answer
