@@ -273,16 +273,16 @@ class Bot:
             ans.add_notice(why)
             yield from self._finish(ans, t0)
             return
+        if digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
+            yield ans.answer
+            yield from self._finish(ans, t0)
+            return
         if self.llm is None:
             self._extractive(ans, standalone, retrieval)
             yield from self._finish(ans, t0)
             return
         ans.mode = plan.mode
         wide = plan.mode in ("documents", "document") and digest_rules.is_wide(standalone)
-        if wide and self._digest(ans, standalone, plan):
-            yield ans.answer
-            yield from self._finish(ans, t0)
-            return
         max_tokens = self.max_tokens * 2 if wide else self.max_tokens
         text = ""
         messages = self.messages(standalone, retrieval, plan)
@@ -307,14 +307,19 @@ class Bot:
             self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens, stop)
         yield from self._finish(ans, t0)
 
-    def _digest(self, ans: Answer, question: str, plan: Plan) -> bool:
-        """A summary or comparison of whole documents: their own sentences, quoted (see digest.py); False when
-        none is about the question, and the model answers."""
-        units, _ = self.document_units(plan)
-        v = digest_rules.digest(question, units, plan.documents, self.embedder)
+    def _digest(self, ans: Answer, question: str, retrieval: Retrieval) -> bool:
+        """A summary or comparison of documents that fit whole: their own sentences, quoted (see digest.py),
+        with no model, so also before their prefix is read and with the extractive backend; False when the
+        documents do not fit or no sentence is about the question (the model answers)."""
+        whole = plan_context(self.library, self.context_tokens, retrieval.hits)
+        if whole.mode not in ("documents", "document"):
+            return False
+        units, _ = self.document_units(whole)
+        v = digest_rules.digest(question, units, whole.documents, self.embedder)
         if v is None:
             return False
         ans.answer, ans.citations, ans.refused, ans.fallback = v.answer, v.citations, False, "extractive"
+        ans.mode = whole.mode
         return True
 
     def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,

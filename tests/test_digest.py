@@ -108,3 +108,19 @@ def test_the_bot_answers_a_summary_without_the_model_and_a_fact_with_it(seeds_do
     assert {c.source for c in ans.citations} == {NYT} and ans.to_dict()["fallback"] == "extractive"
     fact = bot.ask("Who called Zelensky a clown?")
     assert len(llm.calls) == 1 and fact.fallback == "" and "clown" in fact.answer
+
+
+def test_a_summary_needs_no_prefix_read_ahead_nor_a_model(seeds_docs):
+    s, _, _ = seeds_docs
+
+    class Unread(ScriptedLLM):
+        def prefix_ready(self, messages: list[dict]) -> bool:
+            return False  # serve has not finished reading the documents ahead
+
+    unread = build_bot(s, llm=Unread())
+    assert unread.plan().pending
+    for bot in (unread, build_bot(s, llm=None)):
+        ans = bot.ask("Summarise the WSJ article.")
+        assert ans.mode == "documents" and ans.fallback == "extractive" and not ans.refused
+        assert {c.source for c in ans.citations} == {WSJ} and len(ans.citations) >= 2
+    assert unread.llm.calls == []  # type: ignore[union-attr]
