@@ -317,3 +317,32 @@ def test_distractor_split_removes_the_gold_paragraphs_and_keeps_look_alikes(tmp_
     folder = write_corpus(full, tmp_path / "c")
     write_corpus(corpus, folder)  # the removed paragraphs' files go, so the next ingest drops them
     assert {p.name for p in folder.glob("*.txt")} == set(corpus)
+
+
+def test_a_changed_pick_of_look_alike_questions_leaves_no_stale_gold_paragraph(settings_fake, tmp_path, eval_dir):
+    """A suite-owned index is brought in step with its corpus every run: with a larger pick, the new
+    picks' gold paragraphs leave the index too (they did not, and were cited as if look-alikes)."""
+    from qa_bot.evaluation.squad2 import distractor_split, load_squad2, paragraph_name
+
+    data = tmp_path / "bench" / "squad2"
+    data.mkdir(parents=True)
+    texts = [f"Paragraph {i} says the river {n} is long." for i, n in enumerate(["Rhine", "Danube", "Volga", "Elbe"])]
+    queries = [{"id": f"q{i}", "question": f"Which river does paragraph {i} name?", "context": t}
+               for i, t in enumerate(texts)]
+    truth = {f"q{i}": {"is_impossible": False, "answers": [t.split()[5]]} for i, t in enumerate(texts)}
+    (data / "queries.json").write_text(json.dumps({"queries": queries}), encoding="utf-8")
+    (data / "ground_truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    s = settings_fake.model_copy(update={"benchmarks": tmp_path / "bench"})
+    items, paragraphs = load_squad2(data)
+    index_sources = {}
+    for n in (1, 3):
+        cfg = eval_dir / "suites.toml"
+        cfg.write_text(f'[d]\nbenchmark = "squad2"\ndistractor = "removed"\nquestions = {n}\nread_ahead = false\n'
+                       '[d.thresholds]\nmin_refused_rate = 0.0\n', encoding="utf-8")
+        run_eval(s, ["d"], None, None, tmp_path / f"o{n}", echo=lambda _: None, eval_dir=eval_dir)
+        manifest = json.loads((Path(s.data_dir) / "squad2-distractor-index" / "manifest.json").read_text())
+        index_sources[n] = {Path(p).name for p in manifest["sources"]}
+        picked, _ = distractor_split(items, paragraphs, n, removed=False)
+        gold = {paragraph_name(p) for p in paragraphs.values()} & {i.docs[0] for i in picked}
+        assert len(gold) == n and not gold & index_sources[n], n
+    assert len(index_sources[1]) == 3 and len(index_sources[3]) == 1

@@ -92,7 +92,10 @@ class Runner:
                 self._judge = Judge(llm)
         return self._judge
 
-    def target(self, s: Settings, corpus: Path | None, read_ahead: bool = True) -> Target:
+    def target(self, s: Settings, corpus: Path | None, read_ahead: bool = True, owned: bool = False) -> Target:
+        """The bot a suite asks, over `s.index_dir`: `corpus` is ingested when that index is empty, or every
+        time when the suite `owned` it (a benchmark's cache: a changed pick of look-alike questions removes
+        other gold paragraphs, and a stale index would still hold them)."""
         key = str(Path(s.index_dir).resolve())
         if key in self.targets:
             return self.targets[key]
@@ -101,8 +104,9 @@ class Runner:
 
         embedder, store = build_embedder(s), build_store(s)
         manifest = Manifest.load(Path(s.index_dir) / "manifest.json")
-        if corpus is not None and (manifest is None or not manifest.sources or store.count() == 0):
-            self.echo(f"index {s.index_dir} is empty: ingesting {corpus}")
+        if corpus is not None and (owned or manifest is None or not manifest.sources or store.count() == 0):
+            self.echo(f"index {s.index_dir} is empty: ingesting {corpus}" if not owned else
+                      f"index {s.index_dir}: in step with {corpus}")
             ing = build_ingestor(s, embedder, store)
             try:
                 report = ing.run([corpus], progress=sys.stderr.isatty())
@@ -205,7 +209,7 @@ def prepare(runner: Runner, name: str, cfg: dict, path: Path | None) -> tuple[li
             corpus_name = f"{corpus_name}-distractor" if removed else corpus_name
         cache = write_corpus(paragraphs, Path(s.data_dir) / f"{corpus_name}-corpus")
         sub = s.model_copy(update={"index_dir": Path(s.data_dir) / f"{corpus_name}-index"})
-        return items, runner.target(sub, cache, bool(cfg.get("read_ahead", True)))
+        return items, runner.target(sub, cache, bool(cfg.get("read_ahead", True)), owned=True)
     if path is None:
         if not cfg.get("dataset"):
             raise QaBotError(f"suite '{name}' names no dataset in suites.toml")
