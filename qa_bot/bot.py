@@ -40,6 +40,7 @@ def prompt_order(retrieval: Retrieval) -> list[Scored]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DIGEST_MAX = 3  # a summary or comparison quotes at most this many documents named in a larger corpus
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
 
@@ -266,15 +267,15 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
+        if digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
+            yield ans.answer
+            yield from self._finish(ans, t0)
+            return
         plan = self.plan(retrieval) if self.llm is not None else Plan("passages")
         openings, why = self._anchored(standalone, retrieval, plan)
         if why:  # nothing retrieved is about what the question names: a model would answer from look-alikes
             ans.fallback = "refusal"
             ans.add_notice(why)
-            yield from self._finish(ans, t0)
-            return
-        if digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
-            yield ans.answer
             yield from self._finish(ans, t0)
             return
         if self.llm is None:
@@ -308,18 +309,27 @@ class Bot:
         yield from self._finish(ans, t0)
 
     def _digest(self, ans: Answer, question: str, retrieval: Retrieval) -> bool:
-        """A summary or comparison of documents that fit whole: their own sentences, quoted (see digest.py),
-        with no model, so also before their prefix is read and with the extractive backend; False when the
-        documents do not fit or no sentence is about the question (the model answers)."""
-        whole = plan_context(self.library, self.context_tokens, retrieval.hits)
-        if whole.mode not in ("documents", "document"):
+        """A summary or comparison: the documents' own sentences, quoted (see digest.py), with no model, so
+        also before a prefix is read and with the extractive backend. About every document when the corpus
+        fits whole, else only about the documents the question names (at most `_DIGEST_MAX`); False when
+        there are none, they lack what the question names, or no sentence is about the question.
+        Before the anchor check on retrieved passages: a summary is about documents, not passages."""
+        docs = self.library.documents() if self.library is not None else None
+        if not docs:
             return False
-        units, _ = self.document_units(whole)
-        v = digest_rules.digest(question, units, whole.documents, self.embedder)
+        whole = plan_context(self.library, self.context_tokens, retrieval.hits).mode == "documents"
+        chosen = digest_rules.choose(question, docs, whole)
+        if not chosen or len(chosen) > _DIGEST_MAX:
+            return False
+        anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
+        if anchors and not anchor_rules.qualifies(anchors, ["\n".join(f"{d.title}\n{d.text}" for d in chosen)]):
+            return False  # "Summarise the Bloomberg article": the anchor check refuses it, as any question
+        units, _ = self.document_units(Plan("documents", tuple(chosen)))
+        v = digest_rules.digest(question, units, chosen, docs, self.embedder)
         if v is None:
             return False
         ans.answer, ans.citations, ans.refused, ans.fallback = v.answer, v.citations, False, "extractive"
-        ans.mode = whole.mode
+        ans.mode = "documents" if whole else "document"
         return True
 
     def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from qa_bot.answer.digest import digest, is_wide, named, topic
+from qa_bot.answer.digest import choose, digest, is_wide, named, topic
 from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
 from qa_bot.schema import Chunk, Scored
@@ -46,10 +46,18 @@ def test_a_document_is_named_by_a_title_term_no_other_document_holds():
     assert named("Summarise the WSJ article.", [NY, WS]) == [WS]
     assert named("What is the New York Times article about?", [NY, WS]) == [NY]
     # "Zelensky" is in one title but in the other document's text: it names neither
-    assert named("Summarise what the articles say about Zelensky.", [NY, WS]) == [NY, WS]
-    assert named("What do both articles say? Especially the WSJ.", [NY, WS]) == [NY, WS]
+    assert named("Summarise what the articles say about Zelensky.", [NY, WS]) == []
+    assert choose("Summarise what the articles say about Zelensky.", [NY, WS], whole=True) == [NY, WS]
+    assert choose("What do both articles say? Especially the WSJ.", [NY, WS], whole=True) == [NY, WS]
+    # a corpus too large to read whole: only the documents named
+    assert choose("Summarise the WSJ article.", [NY, WS], whole=False) == [WS]
+    assert choose("Summarise what the articles say about Zelensky.", [NY, WS], whole=False) == []
     assert topic("Summarise the WSJ article.", [NY, WS]) == ""
     assert topic("Give me a short summary of what the NYT article says about state TV", [NY, WS]) == "state tv"
+
+
+def ask_digest(question: str, units: list[Scored], documents):
+    return digest(question, units, choose(question, documents, whole=True), documents, HashEmbedder())
 
 
 @pytest.fixture
@@ -72,7 +80,7 @@ def _quotes_are_slices(v, units: list[Scored], documents) -> None:
 
 def test_a_plain_summary_opens_with_the_documents_lede_quoted(seeds_docs):
     _, documents, units = seeds_docs
-    v = digest("Summarise the WSJ article.", units, documents, HashEmbedder())
+    v = ask_digest("Summarise the WSJ article.", units, documents)
     assert v is not None and {c.source for c in v.citations} == {WSJ}
     assert "excoriating as an illegitimate leader and puppet" in v.answer  # the lede's first full sentence
     assert "@" not in v.answer  # "Write to ... at name@wsj.com" is a contact line
@@ -82,12 +90,12 @@ def test_a_plain_summary_opens_with_the_documents_lede_quoted(seeds_docs):
 
 def test_a_summary_about_something_quotes_the_sentences_about_it_from_each_document(seeds_docs):
     _, documents, units = seeds_docs
-    v = digest("Give me a short summary of what the NYT article says about Russian state TV and propaganda.",
-               units, documents, HashEmbedder())
+    v = ask_digest("Give me a short summary of what the NYT article says about Russian state TV and propaganda.",
+                   units, documents)
     assert v is not None and {c.source for c in v.citations} == {NYT}
     assert "clown" in v.answer and "television" in v.answer
-    both = digest("How do the two articles describe the political risks for Putin of meeting Zelensky?",
-                  units, documents, HashEmbedder())
+    both = ask_digest("How do the two articles describe the political risks for Putin of meeting Zelensky?",
+                      units, documents)
     assert both is not None and {c.source for c in both.citations} == {NYT, WSJ}
     assert not any(s.split()[0] in ("He", "She", "They") for s in both.answer.split("] ")[1:])  # says who
     _quotes_are_slices(both, units, documents)
@@ -95,8 +103,8 @@ def test_a_summary_about_something_quotes_the_sentences_about_it_from_each_docum
 
 def test_nothing_about_the_question_means_no_digest(seeds_docs):
     _, documents, units = seeds_docs
-    assert digest("Summarise what the WSJ article says about quantum chromodynamics lattices.", units, documents,
-                  HashEmbedder()) is None
+    assert ask_digest("Summarise what the WSJ article says about quantum chromodynamics lattices.", units,
+                      documents) is None
 
 
 def test_the_bot_answers_a_summary_without_the_model_and_a_fact_with_it(seeds_docs):
@@ -124,3 +132,21 @@ def test_a_summary_needs_no_prefix_read_ahead_nor_a_model(seeds_docs):
         assert ans.mode == "documents" and ans.fallback == "extractive" and not ans.refused
         assert {c.source for c in ans.citations} == {WSJ} and len(ans.citations) >= 2
     assert unread.llm.calls == []  # type: ignore[union-attr]
+
+
+def test_in_a_corpus_too_large_to_read_whole_only_a_named_document_is_summarised(seeds_docs):
+    s, _, _ = seeds_docs
+    llm = ScriptedLLM(["The articles discuss a possible meeting [1]."])
+    bot = build_bot(s.model_copy(update={"context_tokens": 1000}), llm=llm)  # the two articles do not fit
+    ans = bot.ask("Summarise the WSJ article.")
+    assert llm.calls == [] and ans.fallback == "extractive" and ans.mode == "document"
+    assert {c.source for c in ans.citations} == {WSJ}
+    other = bot.ask("Summarise the articles.")  # names no document: the model answers, from passages
+    assert len(llm.calls) == 1 and other.fallback == "" and other.mode == "passages"
+
+
+def test_a_summary_of_something_no_document_names_is_refused_as_any_question(seeds_docs):
+    s, _, _ = seeds_docs
+    llm = ScriptedLLM(["The Bloomberg article says Putin will meet Zelensky [1]."])
+    ans = build_bot(s, llm=llm).ask("Summarise the Bloomberg article.")
+    assert ans.refused and ans.fallback == "refusal" and "Bloomberg" in ans.notice and llm.calls == []

@@ -60,34 +60,48 @@ def is_wide(question: str) -> bool:
 
 def named(question: str, documents: Sequence[Chunk]) -> list[Chunk]:
     """The documents the question names ("the WSJ article"): by a term of a document's title that no other
-    document holds, title or text; all of them if it names none or asks about "both" or "each"."""
-    if len(documents) < 2 or _ALL.search(question):
+    document holds, in title or text ("Zelensky" in one title and in both texts names neither); [] if none."""
+    out: list[Chunk] = []
+    for _, d in _naming(question, documents):
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def _naming(question: str, documents: Sequence[Chunk]) -> list[tuple[Entity, Chunk]]:
+    """(term, the document it names) for each of the question's terms that names a document."""
+    out = []
+    for a in question_anchors(question):
+        holders = [d for d in documents if found(a, haystack(d.title, d.source, d.text))]
+        if len(holders) == 1 and found(a, haystack(holders[0].title, holders[0].source)):
+            out.append((a, holders[0]))
+    return out
+
+
+def choose(question: str, documents: Sequence[Chunk], whole: bool) -> list[Chunk]:
+    """What a wide question is about: the documents it names; when the corpus fits whole (`whole`), all of
+    them if it names none or asks about "both", "each", "all"; [] when a larger corpus is not narrowed."""
+    if whole and (len(documents) < 2 or _ALL.search(question)):
         return list(documents)
-    return [d for d in documents if _naming(question, d, documents)] or list(documents)
-
-
-def _naming(question: str, doc: Chunk, documents: Sequence[Chunk]) -> list[Entity]:
-    """The question's terms that name `doc`: in its title, in no other document."""
-    own = haystack(doc.title, doc.source)
-    others = [haystack(d.title, d.source, d.text) for d in documents if d.doc_id != doc.doc_id]
-    return [a for a in question_anchors(question) if found(a, own) and not any(found(a, h) for h in others)]
+    return named(question, documents) or (list(documents) if whole else [])
 
 
 def topic(question: str, documents: Sequence[Chunk]) -> str:
     """What the question asks about beyond "summarise the X article": "" for a plain summary request."""
-    naming = {w for d in documents for a in _naming(question, d, documents) for w in words(a.text)}
+    naming = {w for a, _ in _naming(question, documents) for w in words(a.text)}
     kept = [w for w in words(question) if w not in naming and (st := content_stems(w)) and st[0] not in _ASKING]
     return " ".join(kept)
 
 
-def digest(question: str, units: list[Scored], documents: Sequence[Chunk], embedder: Embedder | None) -> Verified | None:
-    """The answer to a wide question from `units` (the documents' indexed passages); None when no sentence
-    is about what the question asks (the model then answers, or refuses)."""
-    docs = named(question, documents)
-    per_doc = SENTENCES if len(docs) == 1 else max(2, 6 // len(docs))
+def digest(question: str, units: list[Scored], chosen: Sequence[Chunk], documents: Sequence[Chunk],
+           embedder: Embedder | None) -> Verified | None:
+    """The answer to a wide question about the `chosen` documents (of the corpus's `documents`) from
+    `units`, their indexed passages; None when no sentence is about what the question asks (the model then
+    answers, or refuses)."""
+    per_doc = SENTENCES if len(chosen) == 1 else max(2, 6 // len(chosen))
     about = topic(question, documents)
     picks: list[Pick] = []
-    for d in docs:
+    for d in chosen:
         found_ = _sentences(d, units)
         own = _main(found_, embedder, per_doc) if not about else _closest(about, found_, embedder, per_doc)
         picks += sorted(own, key=lambda p: p.start)  # in reading order, documents in the order read
