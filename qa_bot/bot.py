@@ -78,7 +78,7 @@ class Bot:
         history_turns: int = 3, focus_chars: int = 0, prompts_dir: Path = PROMPTS_DIR, warm_bytes: int = 0,
         on_answer: Callable[[Answer], None] | None = None, entity_check: bool = True, anchor_check: bool = True,
         library: DocumentLibrary | None = None, context_tokens: int = 0, answer_slots: int = 0,
-        second_try: bool = True,
+        second_try: bool = True, quote_summaries: bool = True,
     ):
         # at most `answer_slots` answers in progress at once, whichever surface asked (0 = no limit)
         self._slots: contextlib.AbstractContextManager = (
@@ -98,6 +98,7 @@ class Bot:
         self.warm_bytes = warm_bytes
         self.on_answer = on_answer
         self.second_try = second_try
+        self.quote_summaries = quote_summaries
 
     @property
     def model_name(self) -> str:
@@ -267,7 +268,7 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
-        if digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
+        if self.quote_summaries and digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
             yield ans.answer
             yield from self._finish(ans, t0)
             return

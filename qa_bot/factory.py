@@ -107,5 +107,6 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
         history_turns=s.history_turns, focus_chars=s.focus_chars, on_answer=lambda a: audit.append(audit_record(a)),
         entity_check=s.entity_check, anchor_check=s.anchor_check, context_tokens=s.context_tokens,
         answer_slots=s.concurrency, second_try=s.second_try,
+        quote_summaries=s.quote_summaries,
         library=DocumentLibrary(Path(s.index_dir), s.max_file_mb, s.allowed_extensions),
     )

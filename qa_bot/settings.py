@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         True, description="When the model read whole documents and every sentence of its answer failed a check, tell "
         "it which and why and let it answer once more, checked the same way (passage mode: refused as before).",
     )
+    quote_summaries: bool = Field(
+        True, description="Answer a request to summarise or compare documents with their own sentences, quoted and "
+        "cited, without the model (the documents' lede, or the sentences closest to what is asked; see digest.py).",
+    )
     judge_provider: Literal["", "llama_cpp", "openai"] = Field(
         "", description="Optional report-only faithfulness judge for `qa-bot eval` (empty = off; llama_cpp or openai)."
     )

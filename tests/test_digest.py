@@ -150,3 +150,10 @@ def test_a_summary_of_something_no_document_names_is_refused_as_any_question(see
     llm = ScriptedLLM(["The Bloomberg article says Putin will meet Zelensky [1]."])
     ans = build_bot(s, llm=llm).ask("Summarise the Bloomberg article.")
     assert ans.refused and ans.fallback == "refusal" and "Bloomberg" in ans.notice and llm.calls == []
+
+
+def test_quote_summaries_off_leaves_a_summary_to_the_model(seeds_docs):
+    s, _, _ = seeds_docs
+    llm = ScriptedLLM(["Russian state television calls him a clown [1]."])
+    ans = build_bot(s.model_copy(update={"quote_summaries": False}), llm=llm).ask("Summarise the NYT article.")
+    assert len(llm.calls) == 1 and ans.fallback == "" and "clown" in ans.answer
