@@ -60,3 +60,18 @@ def real_seeds_index(tmp_path_factory):
     report = build_ingestor(s).run([SEEDS])
     assert report.chunks > 0 and not report.failed
     return s
+
+
+@pytest.fixture
+def docs_settings(tmp_path):
+    """The seeds in their own folder (so a test may change a file) with document mode on."""
+    import shutil
+
+    from qa_bot.factory import build_ingestor
+    from qa_bot.settings import Settings
+
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
+                 llm_provider="extractive", context_tokens=6000, warm_passages_mb=0)
+    assert build_ingestor(s).run([tmp_path / "seeds"]).added == 2
+    return s

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from qa_bot.answer.digest import choose, digest, is_wide, named, topic
-from qa_bot.factory import build_bot, build_ingestor
+from qa_bot.factory import build_bot
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
 from qa_bot.schema import Chunk, Scored
-from qa_bot.settings import Settings
 
-from .conftest import NYT, SEEDS, WSJ
+from .conftest import NYT, WSJ
 
 
 @pytest.mark.parametrize("question", [
@@ -61,11 +58,9 @@ def ask_digest(question: str, units: list[Scored], documents):
 
 
 @pytest.fixture
-def seeds_docs(tmp_path):
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
-                 llm_provider="extractive", context_tokens=6000, warm_passages_mb=0)
-    assert build_ingestor(s).run([tmp_path / "seeds"]).added == 2
+def seeds_docs(docs_settings):
+    """(settings, the seeds whole, their indexed passages) in document mode."""
+    s = docs_settings
     bot = build_bot(s, llm=None)
     plan = bot.plan()
     units, _ = bot.document_units(plan)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from qa_bot.answer.planner import DocumentLibrary, plan
@@ -11,19 +9,9 @@ from qa_bot.factory import build_bot, build_ingestor
 from qa_bot.fakes import ScriptedLLM
 from qa_bot.settings import Settings
 
-from .conftest import NYT, SEEDS, WSJ
+from .conftest import NYT, WSJ
 
 Q = "Who called Zelensky a clown?"
-
-
-@pytest.fixture
-def docs_settings(tmp_path):
-    """The seeds in their own folder (so a test may change a file) with document mode on."""
-    shutil.copytree(SEEDS, tmp_path / "seeds")
-    s = Settings(index_dir=tmp_path / "index", data_dir=tmp_path / "data", embed_model="fake-hash",
-                 llm_provider="extractive", context_tokens=6000, warm_passages_mb=0)
-    assert build_ingestor(s).run([tmp_path / "seeds"]).added == 2
-    return s
 
 
 def library(s: Settings) -> DocumentLibrary:
