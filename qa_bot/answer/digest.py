@@ -50,7 +50,6 @@ class Pick:
     span: tuple[int, int]  # inside that passage
     score: float
     text: str
-    doc: str
     start: int  # in the document
 
 
@@ -123,7 +122,7 @@ def _sentences(doc: Chunk, units: list[Scored]) -> list[Pick]:
         unit = next((i for i, a, b in spans if a <= s and e <= b), None)
         if unit is not None:
             a = units[unit].chunk.start
-            out.append(Pick(unit, (s - a, e - a), 1.0, text, doc.doc_id, s))
+            out.append(Pick(unit, (s - a, e - a), 1.0, text, s))
     return out
 
 
