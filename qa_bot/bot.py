@@ -268,7 +268,7 @@ class Bot:
             ans.fallback = "refusal"
             yield from self._finish(ans, t0)
             return
-        if self.quote_summaries and digest_rules.is_wide(standalone) and self._digest(ans, standalone, retrieval):
+        if self.quote_summaries and digest_rules.is_wide(standalone) and self._digest(ans, standalone):
             yield ans.answer
             yield from self._finish(ans, t0)
             return
@@ -309,24 +309,26 @@ class Bot:
             self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens, stop)
         yield from self._finish(ans, t0)
 
-    def _digest(self, ans: Answer, question: str, retrieval: Retrieval) -> bool:
+    def _digest(self, ans: Answer, question: str) -> bool:
         """A summary or comparison: the documents' own sentences, quoted (see digest.py), with no model, so
         also before a prefix is read and with the extractive backend. About every document when the corpus
         fits whole, else only about the documents the question names (at most `_DIGEST_MAX`); False when
         there are none, they lack what the question names, or no sentence is about the question.
         Before the anchor check on retrieved passages: a summary is about documents, not passages."""
-        docs = self.library.documents() if self.library is not None else None
+        p = plan_context(self.library, self.context_tokens)
+        whole = p.mode == "documents"
+        docs = p.documents if whole else self.library.documents() if self.library is not None else None
         if not docs:
             return False
-        whole = plan_context(self.library, self.context_tokens, retrieval.hits).mode == "documents"
-        chosen = digest_rules.choose(question, docs, whole)
+        asked = digest_rules.request(question, docs, whole)
+        chosen = asked.documents
         if not chosen or len(chosen) > _DIGEST_MAX:
             return False
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         if anchors and not anchor_rules.qualifies(anchors, ["\n".join(f"{d.title}\n{d.text}" for d in chosen)]):
             return False  # "Summarise the Bloomberg article": the anchor check refuses it, as any question
         units, _ = self.document_units(Plan("documents", tuple(chosen)))
-        v = digest_rules.digest(question, units, chosen, docs, self.embedder)
+        v = digest_rules.digest(units, asked, self.embedder)
         if v is None:
             return False
         ans.answer, ans.citations, ans.refused, ans.fallback = v.answer, v.citations, False, "extractive"

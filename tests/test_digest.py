@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_bot.answer.digest import choose, digest, is_wide, named, topic
+from qa_bot.answer.digest import digest, is_wide, request
 from qa_bot.factory import build_bot
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
 from qa_bot.schema import Chunk, Scored
@@ -39,22 +39,25 @@ NY = doc("ny", "Putin's disdain for his counterpart (The New York Times)", "Puti
 WS = doc("ws", "Putin Calls Zelensky a Puppet (The Wall Street Journal)", "Trump's call for a meeting puts Putin in a bind.")
 
 
+def named(question: str, whole: bool = False) -> list[Chunk]:
+    return request(question, [NY, WS], whole).documents
+
+
 def test_a_document_is_named_by_a_title_term_no_other_document_holds():
-    assert named("Summarise the WSJ article.", [NY, WS]) == [WS]
-    assert named("What is the New York Times article about?", [NY, WS]) == [NY]
+    assert named("Summarise the WSJ article.") == [WS]
+    assert named("What is the New York Times article about?") == [NY]
     # "Zelensky" is in one title but in the other document's text: it names neither
-    assert named("Summarise what the articles say about Zelensky.", [NY, WS]) == []
-    assert choose("Summarise what the articles say about Zelensky.", [NY, WS], whole=True) == [NY, WS]
-    assert choose("What do both articles say? Especially the WSJ.", [NY, WS], whole=True) == [NY, WS]
+    assert named("Summarise what the articles say about Zelensky.") == []
+    assert named("Summarise what the articles say about Zelensky.", whole=True) == [NY, WS]
+    assert named("What do both articles say? Especially the WSJ.", whole=True) == [NY, WS]
     # a corpus too large to read whole: only the documents named
-    assert choose("Summarise the WSJ article.", [NY, WS], whole=False) == [WS]
-    assert choose("Summarise what the articles say about Zelensky.", [NY, WS], whole=False) == []
-    assert topic("Summarise the WSJ article.", [NY, WS]) == ""
-    assert topic("Give me a short summary of what the NYT article says about state TV", [NY, WS]) == "state tv"
+    assert named("Summarise the WSJ article.", whole=False) == [WS]
+    assert request("Summarise the WSJ article.", [NY, WS], True).about == ""
+    assert request("Give me a short summary of what the NYT article says about state TV", [NY, WS], True).about == "state tv"
 
 
 def ask_digest(question: str, units: list[Scored], documents):
-    return digest(question, units, choose(question, documents, whole=True), documents, HashEmbedder())
+    return digest(units, request(question, documents, whole=True), HashEmbedder())
 
 
 @pytest.fixture

@@ -35,7 +35,8 @@ _ASKING = frozenset(content_stems(
     "comparison compares differ differs difference differences both each two article articles piece pieces document "
     "documents story stories report reports write give tell short brief briefly describe describes say says said "
     "about me please"))
-SENTENCES = 5  # one document; several share about six
+SENTENCES = 5  # from one document
+SHARED = 6  # from several, shared among them (at least two each)
 MIN_SCORE = 0.35  # the best sentence must reach this to be about the question (as in the extractive backend)
 MIN_FOLLOW = 0.25  # and the others this
 MIN_WORDS = 6  # shorter ones are captions, credits and headings
@@ -57,52 +58,53 @@ def is_wide(question: str) -> bool:
     return bool(WIDE.search(question))
 
 
-def named(question: str, documents: Sequence[Chunk]) -> list[Chunk]:
-    """The documents the question names ("the WSJ article"): by a term of a document's title that no other
-    document holds, in title or text ("Zelensky" in one title and in both texts names neither); [] if none."""
-    out: list[Chunk] = []
-    for _, d in _naming(question, documents):
-        if d not in out:
-            out.append(d)
-    return out
+@dataclass(frozen=True)
+class Request:
+    """What a wide question asks: which documents, and about what beyond "summarise the X article"."""
+
+    documents: list[Chunk]
+    about: str  # "" for a plain summary request
+
+
+def request(question: str, documents: Sequence[Chunk], whole: bool) -> Request:
+    """The documents the question names ("the WSJ article"); when the corpus fits whole (`whole`), all of them
+    if it names none or asks about "both", "each", "all"; none when a larger corpus is not narrowed."""
+    naming = _naming(question, documents)
+    named: list[Chunk] = []
+    for _, d in naming:
+        if d not in named:
+            named.append(d)
+    if whole and (len(documents) < 2 or _ALL.search(question)):
+        chosen = list(documents)
+    else:
+        chosen = named or (list(documents) if whole else [])
+    strip = {w for a, _ in naming for w in words(a.text)}
+    about = [w for w in words(question) if w not in strip and (st := content_stems(w)) and st[0] not in _ASKING]
+    return Request(chosen, " ".join(about))
 
 
 def _naming(question: str, documents: Sequence[Chunk]) -> list[tuple[Entity, Chunk]]:
-    """(term, the document it names) for each of the question's terms that names a document."""
+    """(term, the document it names) for each question term in one document's title and no other document,
+    title or text ("Zelensky" in one title and in both texts names neither). A document's text is scanned
+    only for a term some title holds."""
     out = []
     for a in question_anchors(question):
-        holders = [d for d in documents if found(a, haystack(d.title, d.source, d.text))]
-        if len(holders) == 1 and found(a, haystack(holders[0].title, holders[0].source)):
-            out.append((a, holders[0]))
+        titled = [d for d in documents if found(a, haystack(d.title, d.source))]
+        if len(titled) == 1 and not any(found(a, haystack(d.title, d.source, d.text))
+                                        for d in documents if d is not titled[0]):
+            out.append((a, titled[0]))
     return out
 
 
-def choose(question: str, documents: Sequence[Chunk], whole: bool) -> list[Chunk]:
-    """What a wide question is about: the documents it names; when the corpus fits whole (`whole`), all of
-    them if it names none or asks about "both", "each", "all"; [] when a larger corpus is not narrowed."""
-    if whole and (len(documents) < 2 or _ALL.search(question)):
-        return list(documents)
-    return named(question, documents) or (list(documents) if whole else [])
-
-
-def topic(question: str, documents: Sequence[Chunk]) -> str:
-    """What the question asks about beyond "summarise the X article": "" for a plain summary request."""
-    naming = {w for a, _ in _naming(question, documents) for w in words(a.text)}
-    kept = [w for w in words(question) if w not in naming and (st := content_stems(w)) and st[0] not in _ASKING]
-    return " ".join(kept)
-
-
-def digest(question: str, units: list[Scored], chosen: Sequence[Chunk], documents: Sequence[Chunk],
-           embedder: Embedder | None) -> Verified | None:
-    """The answer to a wide question about the `chosen` documents (of the corpus's `documents`) from
-    `units`, their indexed passages; None when no sentence is about what the question asks (the model then
-    answers, or refuses)."""
-    per_doc = SENTENCES if len(chosen) == 1 else max(2, 6 // len(chosen))
-    about = topic(question, documents)
+def digest(units: list[Scored], asked: Request, embedder: Embedder | None) -> Verified | None:
+    """The answer to a wide question from `units`, the indexed passages of the documents `asked` about; None
+    when no sentence is about what it asks (the model then answers, or refuses)."""
+    chosen = asked.documents
+    per_doc = SENTENCES if len(chosen) == 1 else max(2, SHARED // len(chosen))
     picks: list[Pick] = []
     for d in chosen:
         found_ = _sentences(d, units)
-        own = _main(found_, embedder, per_doc) if not about else _closest(about, found_, embedder, per_doc)
+        own = _closest(asked.about, found_, embedder, per_doc) if asked.about else _main(found_, embedder, per_doc)
         picks += sorted(own, key=lambda p: p.start)  # in reading order, documents in the order read
     if not picks:
         return None
@@ -153,9 +155,10 @@ def _alone(text: str) -> bool:
 
 
 def _closest(about: str, sentences: list[Pick], embedder: Embedder | None, n: int) -> list[Pick]:
-    """The `n` sentences closest to `about`: 0.5 lexical (its words, weighted by how rare they are among the
-    document's sentences: "Putin" in an article about Putin tells nothing) + 0.5 cosine. A sentence opening
-    with a pronoun ("He predicted...") is passed over: quoted alone, it does not say who."""
+    """The `n` sentences closest to `about`: 0.5 lexical + 0.5 cosine, as focus.score_sentences scores, but
+    with each word weighted by how rare it is among the document's sentences ("Putin" in an article about
+    Putin tells nothing). A sentence opening with a pronoun ("He predicted...") is passed over: quoted
+    alone, it does not say who."""
     sentences = [p for p in sentences if _alone(p.text)]
     stems = set(content_stems(about))
     df = {st: sum(st in set(content_stems(p.text)) for p in sentences) for st in stems}
