@@ -13,12 +13,21 @@ export GRADIO_ANALYTICS_ENABLED := False
 # (llama_cpp.Llama), so skip the multimodal mtmd library (LLAVA_BUILD) and llama.cpp's "common"
 # library, which llama-cpp-python forces on although its Python code never loads it (the hook file
 # sets LLAMA_BUILD_COMMON OFF inside vendor/llama.cpp). GGML_NATIVE stays on: -march=native is the speed.
+# AMX stays off (-mno-amx-*): a CPU may report it while its VM does not enable it, and ggml's AMX kernels
+# then die on their first instruction (ldtilecfg, a general protection fault: seen on a Xeon VM).
+# The wheel is kept per CPU flag set and build options (LLAMA_WHEELS): pip's own wheel cache is keyed by the
+# download only, so it would hand a wheel built for another CPU to this one.
 # See /work/notes/install.md for the measurements.
+LLAMA_VERSION := 0.3.36
 LLAMA_HOOK := $(abspath $(VENV))/llama-no-common.cmake
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(LLAMA_HOOK) \
+LLAMA_OPTIONS := -DLLAVA_BUILD=OFF \
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF \
   -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DGGML_NATIVE=ON -DGGML_BACKEND_DL=OFF -DGGML_CPU_ALL_VARIANTS=OFF
-PIP_BUILD_ENV := CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)"
+LLAMA_CFLAGS := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_KEY := $(shell (grep -m1 '^flags' /proc/cpuinfo; echo '$(LLAMA_VERSION) $(LLAMA_OPTIONS) $(LLAMA_CFLAGS)') | sha256sum | cut -c1-16)
+LLAMA_WHEELS := $(HOME)/.cache/qa-bot/wheels/llama-$(LLAMA_KEY)
+PIP_BUILD_ENV := CMAKE_BUILD_PARALLEL_LEVEL=2 CFLAGS="$(LLAMA_CFLAGS)" CXXFLAGS="$(LLAMA_CFLAGS)" \
+  CMAKE_ARGS="$(LLAMA_OPTIONS) -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(LLAMA_HOOK)"
 
 .PHONY: install install-dev index run test test-fast lint browser eval bench embedders clean
 
@@ -33,6 +42,10 @@ $(STAMP): pyproject.toml
 	# the local CPU wheel first: an unpinned torch would pull GBs of CUDA packages
 	$(PY) -m pip install torch==2.13.0
 	printf 'set(LLAMA_BUILD_COMMON OFF)\n' > $(LLAMA_HOOK)
+	ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1 || { rm -rf $(LLAMA_WHEELS).part && \
+	  $(PIP_BUILD_ENV) $(PY) -m pip wheel --no-deps --no-cache-dir -w $(LLAMA_WHEELS).part llama-cpp-python==$(LLAMA_VERSION) && \
+	  rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }
+	$(PY) -m pip install --no-deps --force-reinstall $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(PIP_BUILD_ENV) $(PY) -m pip install -e .
 	touch $(STAMP)
 
