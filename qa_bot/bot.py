@@ -289,14 +289,13 @@ class Bot:
         text = ""
         messages = self.messages(standalone, retrieval, plan)
         try:
-            for piece in self.llm.stream(messages, max_tokens=max_tokens):
+            for piece in self._pieces(messages, max_tokens, stop):
                 if not text:
                     ans.timings["first_token_ms"] = (time.perf_counter() - t0) * 1000
                 text += piece
                 yield piece
-                if stop is not None and stop.is_set():
-                    ans.add_notice("stopped by user")
-                    break
+            if stop is not None and stop.is_set():
+                ans.add_notice("stopped by user")
         except BackendError as e:
             ans.notice = f"generation failed ({e}); showing source sentences instead"
             self._extractive(ans, standalone, retrieval)
@@ -308,6 +307,14 @@ class Bot:
                 and not (stop is not None and stop.is_set())):
             self._second_try(ans, messages, text, retrieval, plan, openings, max_tokens, stop)
         yield from self._finish(ans, t0)
+
+    def _pieces(self, messages: list[dict], max_tokens: int, stop: threading.Event | None) -> Iterator[str]:
+        """What the model writes, piece by piece, until it ends or the user stops it (BackendError passes)."""
+        assert self.llm is not None
+        for piece in self.llm.stream(messages, max_tokens=max_tokens):
+            yield piece
+            if stop is not None and stop.is_set():
+                return
 
     def _digest(self, ans: Answer, question: str) -> bool:
         """A summary or comparison: the documents' own sentences, quoted (see digest.py), with no model, so
@@ -346,14 +353,12 @@ class Bot:
         removed = [{**r, "detail": re.sub(r"\s*\([^()]*\)$", "", r["detail"])} for r in ans.removed_checks]
         feedback = render("retry", self.prompts_dir, removed=removed)
         chat = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": feedback}]
-        again = ""
         try:
-            for piece in self.llm.stream(chat, max_tokens=max_tokens):
-                if stop is not None and stop.is_set():
-                    return  # stopped by the user: the first answer's refusal stands
-                again += piece
+            again = "".join(self._pieces(chat, max_tokens, stop))
         except BackendError:
             return
+        if stop is not None and stop.is_set():
+            return  # stopped by the user: the first answer's refusal stands
         ans.second_draft = again
         self._check(ans, again, retrieval, plan, openings)  # its removals follow the first answer's
         if not ans.refused:
