@@ -316,3 +316,26 @@ def test_a_sentence_whose_head_names_what_no_passage_has_is_removed_whole():
     v = _checker().verify("Angela Merkel said Zelensky acted like a schoolboy, laughing at the jokes of Trump [1].",
                           [_src(SKABEYEVA)], "Who said Zelensky acted like a schoolboy?")
     assert v.citations == [] and "Merkel" in v.removed_checks[0]["detail"]
+
+
+FEBRUARY = ("In February, Mr. Putin angered Mr. Trump by suggesting that the war may end only if the Zelensky "
+            "government is replaced by a temporary administration.")
+JEWISH = "In 2023, for example, Mr. Putin attacked Mr. Zelensky's Jewish identity."
+
+
+@pytest.mark.parametrize("answer,kept,cut", [
+    ("On February 2023, Putin suggested that the war may end only if the Zelensky government is replaced by a "
+     "temporary administration [1].", "In February, Putin suggested", "2023"),
+    ("On February 2023, Putin attacked Mr. Zelensky's Jewish identity [2].", "In 2023, Putin attacked", "February"),
+])
+def test_a_date_put_together_from_two_keeps_the_part_its_passage_backs(answer, kept, cut):
+    v = _checker().verify(answer, [_src(FEBRUARY), _src(JEWISH, pos=1)], "When did Putin do that?")
+    assert v.answer.startswith(kept) and len(v.citations) == 1
+    assert v.removed_checks == [{"sentence": cut, "check": "entity", "detail": v.removed_checks[0]["detail"]}]
+    assert cut in v.removed_checks[0]["detail"]
+
+
+def test_a_date_no_passage_backs_in_any_part_is_removed_whole():
+    v = _checker().verify("The Alaska summit was held on February 14, 2023 [1].", [_src(FEBRUARY), _src(JEWISH, pos=1)],
+                          "On what date was the summit held?")
+    assert v.citations == [] and v.removed_checks[0]["sentence"].startswith("The Alaska summit")

@@ -42,6 +42,10 @@ _META = frozenset(content_stems("article articles document documents source sour
 # where a sentence may be cut, keeping its head: before a comma, a relative or a conjunction
 _BOUNDARY = re.compile(r",\s+|\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|"
                        r"though)\b)")
+# "on February 14, 2023", "in March 2022": a month (and day) with a year; its preposition, if any, kept apart
+_MONTH_YEAR = re.compile(
+    r"(?:\b(?P<prep>[Oo]n|[Ii]n)\s+)?(?P<month>\b(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)(?:\s+\d{1,2}(?:st|nd|rd|th)?)?),?\s+(?P<year>\d{4})\b")
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
@@ -137,6 +141,8 @@ class CitationChecker:
             parts = clauses(c) if ch.source_index is None else []
             split = [self._check(p, sources, known, context or {}) for p in parts]
             if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
+                split = self._dated(c, ch.failed, sources, known, context or {})
+            if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
                 split = self._head(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
@@ -178,6 +184,31 @@ class CitationChecker:
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
+
+    def _dated(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
+               context: dict[str, str]) -> list[Check]:
+        """A date the model put together from two ("On February 2023, Putin suggested..." where the passage
+        says "In February" and the year is another event's): the sentence with the month or the year cut,
+        whichever a passage then backs (the better supported if both), and the cut part as removed; [] if
+        neither. Only the date is cut (and "on" becomes "in" before a month or a year); the rest is the model's words."""
+        m = _MONTH_YEAR.search(claim.text)
+        if m is None:
+            return []
+        text, prep = claim.text, m["prep"] or ""
+        in_ = ("I" if prep[:1].isupper() else "i") + "n " if prep else ""  # "on" fits a day, not a month or a year
+        cuts = (  # (sentence without the year, the year) and (sentence without month and day, the month)
+            (text[: m.start()] + (prep + " " if any(ch.isdigit() for ch in m["month"]) else in_) + m["month"]
+             + text[m.end():], m["year"]),
+            (text[: m.start()] + in_ + m["year"] + text[m.end():], text[m.start("month"): m.start("year")].strip(" ,")),
+        )
+        best: tuple[Check, str] | None = None
+        for cut, part in cuts:
+            ch = self._check(Claim(cut[:1].upper() + cut[1:], list(claim.markers)), sources, known, context)
+            if ch.source_index is not None and (best is None or ch.score > best[0].score):
+                best = (ch, part)
+        if best is None:
+            return []
+        return [best[0], Check(Claim(best[1], []), None, 0.0, None, failed=failed)]
 
     def _head(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
               context: dict[str, str]) -> list[Check]:
