@@ -324,3 +324,4 @@ def test_stop_during_the_second_try_keeps_the_refusal(docs_settings):
     bot = build_bot(docs_settings, llm=llm)
     ans = [e for e in bot.stream("Where did Putin and Zelensky first meet?", stop=stop) if not isinstance(e, str)][-1]
     assert len(llm.calls) == 2 and ans.refused and not ans.second_draft
+

@@ -339,3 +339,25 @@ def test_a_date_no_passage_backs_in_any_part_is_removed_whole():
     v = _checker().verify("The Alaska summit was held on February 14, 2023 [1].", [_src(FEBRUARY), _src(JEWISH, pos=1)],
                           "On what date was the summit held?")
     assert v.citations == [] and v.removed_checks[0]["sentence"].startswith("The Alaska summit")
+
+
+PARIS = ("A proposed summit between the two leaders has been discussed for weeks. The first and only time Russian "
+         "President Vladimir Putin met with Ukrainian President Volodymyr Zelensky was in Paris in 2019.")
+
+
+def test_a_claim_resting_on_a_sentence_about_something_else_is_removed():
+    """Test q88: "will be held in Paris" rests on the 2019 meeting's sentence, which has none of the question's
+    rare words the claim repeats ("proposed", "summit"), though its passage has them all."""
+    v = _checker().verify("The proposed Putin-Zelensky summit will be held in Paris [1].", [_src(PARIS)],
+                          "Where will the proposed Putin-Zelensky summit be held?", rare=["propos", "summit", "held"])
+    assert v.citations == []
+    assert v.removed_checks[0]["check"] == "topic" and "propos, summit" in v.removed_checks[0]["detail"]
+
+
+def test_a_claim_repeating_the_rare_words_its_sentence_holds_survives():
+    v = _checker().verify("Putin and Zelensky met in Paris in 2019 [1].", [_src(PARIS)],
+                          "Where did Putin and Zelensky meet in 2019?", rare=["pari", "2019"])
+    assert "Paris" in v.answer and v.citations[0].quote.startswith("The first and only time")
+    v = _checker().verify("They met in Paris in 2019 [1].", [_src(PARIS)],  # repeats none: nothing to hold
+                          "Where did the two presidents first meet?", rare=["presid", "first"])
+    assert "Paris" in v.answer

@@ -128,9 +128,12 @@ class CitationChecker:
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
                openings: dict[str, str] | None = None, context: dict[str, str] | None = None,
-               topic: Sequence[str] = (), asked: str = "") -> Verified:
+               topic: Sequence[str] = (), asked: str = "", rare: Sequence[str] = ()) -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
         `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one.
+        `rare`: the same kind of stems; of those a kept sentence repeats, the source sentence it rests on (or its
+        passage's title) must hold one ("The proposed summit will be held in Paris" cannot rest on the sentence
+        about the 2019 meeting).
         `asked`: the question as written when `question` is its standalone form (see asked.py)."""
         claims = parse_claims(answer)
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
@@ -168,6 +171,12 @@ class CitationChecker:
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
+                continue
+            repeated = set(rare) & set(content_stems(ch.claim.text)) if self.anchor_check else set()
+            if repeated and not repeated & _quoted_stems(ch, sources):
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on has "
+                                f"none of the question's words it repeats (stems): {', '.join(sorted(repeated))}"})
                 continue
             said = self._contradicted(ch.claim.text, sources, known, sentences)
             if said:
@@ -318,6 +327,14 @@ class CitationChecker:
             pos += len(p)
         return out
 
+
+
+def _quoted_stems(ch: Check, sources: list[Scored]) -> set[str]:
+    """The content stems of the source sentence a check rests on, and of its passage's title."""
+    assert ch.source_index is not None and ch.quote_span is not None
+    chunk = sources[ch.source_index].chunk
+    a, b = ch.quote_span
+    return set(content_stems(chunk.text[a:b] + "\n" + chunk.title))
 
 
 def _with_marker(sentence: str, n: int) -> str:

@@ -71,14 +71,15 @@ class BM25Index:
             return None
         return cls(retriever, info["ids"], info["digest"])
 
-    def rarest(self, text: str, n: int = 2) -> list[str]:
-        """The `n` content stems of `text` found in the fewest passages (stems in none are left out): what
-        a question is about, as distinct from the words every look-alike passage shares with it."""
+    def rarest(self, text: str, n: int = 2, share: float = 1.0) -> list[str]:
+        """The `n` content stems of `text` found in the fewest passages (stems in none, or in more than `share`
+        of them, are left out): what a question is about, as distinct from the words every look-alike passage
+        shares with it."""
         if not self.ids:
             return []
         vocab, ptr = self.retriever.vocab_dict, self.retriever.scores["indptr"]  # CSC: a column per stem
         df = {s: int(ptr[vocab[s] + 1] - ptr[vocab[s]]) for s in set(content_stems(text)) if s in vocab}
-        return [s for s, d in sorted(df.items(), key=lambda kv: (kv[1], kv[0])) if d > 0][:n]
+        return [s for s, d in sorted(df.items(), key=lambda kv: (kv[1], kv[0])) if 0 < d <= share * len(self.ids)][:n]
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         if not self.ids:

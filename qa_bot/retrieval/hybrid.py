@@ -37,9 +37,10 @@ class HybridRetriever:
         """Swap in the BM25 index rebuilt after the documents changed (one assignment: readers never see half)."""
         self.bm25 = bm25
 
-    def rarest(self, text: str, n: int = 2) -> list[str]:
-        """The `n` content stems of `text` in the fewest indexed passages (BM25's document frequencies)."""
-        return self.bm25.rarest(text, n)
+    def rarest(self, text: str, n: int = 2, share: float = 1.0) -> list[str]:
+        """The `n` content stems of `text` in the fewest indexed passages (BM25's document frequencies), none
+        in more than `share` of them."""
+        return self.bm25.rarest(text, n, share)
 
     def all_chunks(self) -> Iterable[Chunk]:
         """Every indexed passage, in the store's order."""
