@@ -202,3 +202,5 @@ def test_bm25_names_a_questions_rarest_words_by_document_frequency():
                            ("c", "Putin spoke to Trump on Monday.")], "d")
     assert idx.rarest("Did Putin meet Zelensky in Paris or in Geneva?") == ["pari", "zelenski"]  # "meet": in none
     assert idx.rarest("Geneva?") == []
+    # share: leave out stems in more than that share of the passages ("Putin" 3 of 3, "Zelensky" 2 of 3)
+    assert idx.rarest("Did Putin meet Zelensky in Paris?", 4, share=0.5) == ["pari"]
