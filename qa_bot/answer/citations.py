@@ -143,10 +143,9 @@ class CitationChecker:
             ch = self._check(c, sources, known, context or {})
             parts = clauses(c) if ch.source_index is None else []
             split = [self._check(p, sources, known, context or {}) for p in parts]
-            if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
-                split = self._dated(c, ch.failed, sources, known, context or {})
-            if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
-                split = self._head(c, ch.failed, sources, known, context or {})
+            for repair in (self._dated, self._head):  # a failed name, number or date: cut it, else the tail
+                if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
+                    split = repair(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
@@ -206,7 +205,7 @@ class CitationChecker:
         text, prep = claim.text, m["prep"] or ""
         in_ = ("I" if prep[:1].isupper() else "i") + "n " if prep else ""  # "on" fits a day, not a month or a year
         cuts = (  # (sentence without the year, the year) and (sentence without month and day, the month)
-            (text[: m.start()] + (prep + " " if any(ch.isdigit() for ch in m["month"]) else in_) + m["month"]
+            (text[: m.start()] + (prep + " " if any(x.isdigit() for x in m["month"]) else in_) + m["month"]
              + text[m.end():], m["year"]),
             (text[: m.start()] + in_ + m["year"] + text[m.end():], text[m.start("month"): m.start("year")].strip(" ,")),
         )
