@@ -95,7 +95,8 @@ class Settings(BaseSettings):
         True, description="Refuse without calling the model when no retrieved passage (with its document's title "
         "and opening) mentions the question's names, quoted terms, years and acronyms; remove a sentence whose "
         "cited passage does not, or (passage modes) holds neither of the question's two rarest indexed words, or (whole "
-        "corpus read) rests on a sentence holding none of the question's rare words it repeats.",
+        "corpus read) rests on a sentence holding none of the question's rare words it repeats, or whose quoted sentence "
+        "(with one either side) holds under half of what it adds to the question.",
     )
     second_try: bool = Field(
         True, description="When the model read whole documents and every sentence of its answer failed a check, tell "

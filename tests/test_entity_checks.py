@@ -361,3 +361,57 @@ def test_a_claim_repeating_the_rare_words_its_sentence_holds_survives():
     v = _checker().verify("They met in Paris in 2019 [1].", [_src(PARIS)],  # repeats none: nothing to hold
                           "Where did the two presidents first meet?", rare=["presid", "first"])
     assert "Paris" in v.answer
+
+
+# --- the quote must show what the claim adds to the question
+
+SKY = ("The Astra 1A craft carried BSkyB's analogue channels from 1989. Its channels were sold as a package. "
+       "Subscribers paid a monthly fee. The service continued until the closure of BSkyB's analogue service on 27 "
+       "September 2001, due to the launch and expansion of the Sky Digital platform.")
+WHITE_HOUSE = ("The first and only time Russian President Vladimir Putin met with Ukrainian President Volodymyr "
+               "Zelensky was in Paris in 2019. Analysts were divided. Some saw a bluff. The question of Putin's "
+               "willingness to meet his Ukrainian counterpart has taken center stage following discussions Monday at "
+               "the White House between Trump, Zelensky and European leaders.")
+KREMLIN = ("Yuri Ushakov, a foreign policy adviser to Mr. Putin, said the two presidents had discussed the idea of "
+           "raising the level of the Russian and Ukrainian delegations. Analysts were divided. Some saw a bluff. "
+           "Sergei Lavrov said plans for any contacts between officials should be laid out with the utmost care.")
+
+
+@pytest.mark.parametrize("question,passage,answer", [
+    # distractor pick: the passage names Astra, but three sentences from the one about Sky Digital's launch
+    ("What satellite was used when Sky digital was launched?", SKY,
+     "The satellite used when Sky Digital was launched was Astra's satellites [1]."),
+    # test q87 (unanswerable): the full name comes from a sentence three away from the one about the meeting
+    ("Which European leaders were at the White House meeting on Monday?", WHITE_HOUSE,
+     "The European leaders at the White House meeting on Monday were President Volodymyr Zelensky and European "
+     "leaders [1]."),
+])
+def test_a_claim_whose_quote_does_not_show_its_answer_is_removed(question, passage, answer):
+    v = _checker().verify(answer, [_src(passage)], question)
+    assert v.citations == [] and [r["check"] for r in v.removed_checks] == ["quote"]
+    assert "of what it adds to the question" in v.removed_checks[0]["detail"]
+
+
+@pytest.mark.parametrize("question,answer,shown", [
+    ("What did Ushakov say the two presidents discussed?",
+     "They discussed raising the level of the Russian and Ukrainian delegations [1].", "Yuri Ushakov"),
+    # the answer's words one sentence away from the quoted one still show it
+    ("What did Lavrov say about contacts?", "Lavrov said any contacts need the utmost care; some saw a bluff [1].",
+     "Sergei Lavrov"),
+    # "Yes" answers the question; no quote can hold it
+    ("Did Ushakov say the two presidents discussed the delegations?", "Yes, they discussed raising the level of the "
+     "delegations [1].", "Yuri Ushakov"),
+    # "According to the two articles" is where the model read it, not what it adds
+    ("What did Ushakov say the two presidents discussed?", "According to both articles, they discussed raising "
+     "the level of the delegations [1].", "Yuri Ushakov"),
+])
+def test_a_claim_whose_quote_shows_its_answer_survives(question, answer, shown):
+    v = _checker().verify(answer, [_src(KREMLIN)], question)
+    assert v.citations and shown in v.citations[0].quote, v.removed_checks
+    assert not [r for r in v.removed_checks if r["check"] == "quote"]
+
+
+def test_the_quote_check_is_off_with_the_anchor_check():
+    v = _checker(anchor=False).verify("The satellite used when Sky Digital was launched was Astra's satellites [1].",
+                                      [_src(SKY)], "What satellite was used when Sky digital was launched?")
+    assert v.citations
