@@ -50,8 +50,8 @@ _MONTH_YEAR = re.compile(
 # sentence either side or the title must hold: the quote a reader is shown has to show the answer, not a sentence
 # that shares the question's words while the answer's words come from elsewhere in the passage (or from nowhere)
 MIN_SHOWN = 0.5
-_SHOWN_AROUND = 1
-_YES_NO = frozenset(content_stems("yes no"))  # sentences either side of the quoted one (chosen on seeds-dev: 0 lost one more right answer)
+_SHOWN_AROUND = 1  # sentences either side of the quoted one (chosen on seeds-dev: 0 lost one more right answer)
+_YES_NO = frozenset(content_stems("yes no"))  # answers a question; no quote holds it
 # "According to the two articles, X": where the model says it read X, not part of X
 _SOURCE_LEAD = re.compile(r"^(?:according to|in|as (?:stated|said|reported) in)\s+(?:the\s+)?(?:two\s+|both\s+)?"
                           r"(?:articles?|documents?|sources?|texts?)\b[^,]*,\s*", re.IGNORECASE)
@@ -158,7 +158,7 @@ class CitationChecker:
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
         sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
-        asked_stems = set(content_stems(question + "\n" + asked)) | _META | _YES_NO  # no quote holds "yes"
+        asked_stems = set(content_stems(question + "\n" + asked)) | _META | _YES_NO
         kept: list[Check] = []
         removed: list[str] = []
         reasons: list[dict[str, str]] = []
@@ -187,8 +187,8 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on has "
                                 f"none of the question's words it repeats (stems): {', '.join(sorted(repeated))}"})
                 continue
-            added = set(content_stems(_SOURCE_LEAD.sub("", ch.claim.text))) - asked_stems
-            if self.anchor_check and added:
+            added = set(content_stems(_SOURCE_LEAD.sub("", ch.claim.text))) - asked_stems if self.anchor_check else set()
+            if added:
                 shown = len(added & _quoted_stems(ch, sources, _SHOWN_AROUND)) / len(added)
                 if shown < MIN_SHOWN:
                     removed.append(ch.claim.text)
