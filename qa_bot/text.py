@@ -46,6 +46,11 @@ def numbers(text: str) -> set[str]:
 
 def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each sentence in text, offsets shifted by base, whitespace trimmed."""
+    return [(base + s, base + e) for s, e in _sentence_spans(text)]
+
+
+@lru_cache(maxsize=4096)  # one answer's checks split the same few passages many times over
+def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans = []
     pos = 0
     for m in _SENT_END.finditer(text):
@@ -61,8 +66,8 @@ def sentence_spans(text: str, base: int = 0) -> list[tuple[int, int]]:
         trail = len(seg) - len(seg.rstrip())
         s2, e2 = s + lead, e - trail
         if e2 - s2 >= 2:
-            out.append((base + s2, base + e2))
-    return out
+            out.append((s2, e2))
+    return tuple(out)
 
 
 ABBREVIATIONS = frozenset(

@@ -341,13 +341,15 @@ def test_a_date_no_passage_backs_in_any_part_is_removed_whole():
     assert v.citations == [] and v.removed_checks[0]["sentence"].startswith("The Alaska summit")
 
 
-PARIS = ("A proposed summit between the two leaders has been discussed for weeks. The first and only time Russian "
-         "President Vladimir Putin met with Ukrainian President Volodymyr Zelensky was in Paris in 2019.")
+PARIS = ("A proposed summit between the two leaders has been discussed for weeks. Analysts were divided. The first "
+         "and only time Russian President Vladimir Putin met with Ukrainian President Volodymyr Zelensky was in Paris "
+         "in 2019.")
 
 
 def test_a_claim_resting_on_a_sentence_about_something_else_is_removed():
     """Test q88: "will be held in Paris" rests on the 2019 meeting's sentence, which has none of the question's
-    rare words the claim repeats ("proposed", "summit"), though its passage has them all."""
+    rare words the claim repeats ("proposed", "summit"), nor do the sentences either side of it, though its passage
+    has them all two sentences earlier."""
     v = _checker().verify("The proposed Putin-Zelensky summit will be held in Paris [1].", [_src(PARIS)],
                           "Where will the proposed Putin-Zelensky summit be held?", rare=["propos", "summit", "held"])
     assert v.citations == []
@@ -361,6 +363,17 @@ def test_a_claim_repeating_the_rare_words_its_sentence_holds_survives():
     v = _checker().verify("They met in Paris in 2019 [1].", [_src(PARIS)],  # repeats none: nothing to hold
                           "Where did the two presidents first meet?", rare=["presid", "first"])
     assert "Paris" in v.answer
+
+
+STANOVAYA = ("\"Ukraine is a battlefield between Russia and the West,\" said Tatiana Stanovaya, a senior fellow. "
+             "\"In Putin's eyes, Zelensky is not a player,\" she added. Most important, a meeting could end the war.")
+
+
+def test_a_name_the_sentence_before_gives_counts_for_the_rare_words():
+    """ "… she added": who said it is named one sentence earlier, which the check reads with the quoted sentence."""
+    v = _checker().verify("According to Stanovaya, Putin sees Zelensky as not a player [1].", [_src(STANOVAYA)],
+                          "According to Stanovaya, how does Putin view Zelensky?", rare=["stanovaya", "view"])
+    assert "not a player" in v.answer and "not a player" in v.citations[0].quote
 
 
 # --- the quote must show what the claim adds to the question

@@ -99,10 +99,15 @@ def _named(question: str) -> tuple[entity_rules.Haystack, frozenset[str], frozen
     return entity_rules.haystack(question), frozenset(words(question)), frozenset(_who_words(question))
 
 
+def without_attribution(sentence: str) -> str:
+    """The sentence past a leading attribution to a document or its publisher ("According to the NYT, ...")."""
+    return _ATTRIBUTION.sub("", sentence, count=1)
+
+
 def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> bool:
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
     asked, said, people = _named(question)
-    sentence = _ATTRIBUTION.sub("", sentence, count=1)
+    sentence = without_attribution(sentence)
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) for e in entity_rules.entities(sentence, known)):
         return True
     new = {w for w in words(sentence) if w not in said}

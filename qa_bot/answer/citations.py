@@ -50,11 +50,9 @@ _MONTH_YEAR = re.compile(
 # sentence either side or the title must hold: the quote a reader is shown has to show the answer, not a sentence
 # that shares the question's words while the answer's words come from elsewhere in the passage (or from nowhere)
 MIN_SHOWN = 0.5
-_SHOWN_AROUND = 1  # sentences either side of the quoted one (chosen on seeds-dev: 0 lost one more right answer)
+_SHOWN_AROUND = 1  # sentences either side of the quoted one, for the quote and the rare-word checks (chosen on
+# seeds-dev: 0 lost one more right answer)
 _YES_NO = frozenset(content_stems("yes no"))  # answers a question; no quote holds it
-# "According to the two articles, X": where the model says it read X, not part of X
-_SOURCE_LEAD = re.compile(r"^(?:according to|in|as (?:stated|said|reported) in)\s+(?:the\s+)?(?:two\s+|both\s+)?"
-                          r"(?:articles?|documents?|sources?|texts?)\b[^,]*,\s*", re.IGNORECASE)
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _CANNOT = re.compile(
@@ -140,7 +138,8 @@ class CitationChecker:
                topic: Sequence[str] = (), asked: str = "", rare: Sequence[str] = ()) -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
         `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one.
-        `rare`: the same kind of stems; of those a kept sentence repeats, the source sentence it rests on (or its
+        `rare`: the same kind of stems; of those a kept sentence repeats, the source sentence it rests on (with one
+        sentence either side, as for the quote check: "… she added" names its speaker a sentence earlier; or its
         passage's title) must hold one ("The proposed summit will be held in Paris" cannot rest on the sentence
         about the 2019 meeting).
         `asked`: the question as written when `question` is its standalone form (see asked.py)."""
@@ -182,12 +181,13 @@ class CitationChecker:
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
                 continue
             repeated = set(rare) & set(content_stems(ch.claim.text)) if self.anchor_check else set()
-            if repeated and not repeated & _quoted_stems(ch, sources):
+            if repeated and not repeated & _quoted_stems(ch, sources, _SHOWN_AROUND):
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on has "
                                 f"none of the question's words it repeats (stems): {', '.join(sorted(repeated))}"})
                 continue
-            added = set(content_stems(_SOURCE_LEAD.sub("", ch.claim.text))) - asked_stems if self.anchor_check else set()
+            claim = asked_rules.without_attribution(ch.claim.text)  # "According to the NYT, X": where it read X
+            added = set(content_stems(claim)) - asked_stems if self.anchor_check else set()
             if added:
                 shown = len(added & _quoted_stems(ch, sources, _SHOWN_AROUND)) / len(added)
                 if shown < MIN_SHOWN:
