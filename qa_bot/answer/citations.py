@@ -156,7 +156,6 @@ class CitationChecker:
                     split = repair(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
-        sentences: dict[int, list[str]] = {}  # each passage's sentences, split once for every claim checked
         asked_stems = set(content_stems(question + "\n" + asked)) | _META | _YES_NO
         kept: list[Check] = []
         removed: list[str] = []
@@ -180,8 +179,9 @@ class CitationChecker:
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
                                 f"of the question's rarest words (stems): {', '.join(topic)}"})
                 continue
+            quoted = _quoted_stems(ch, sources) if self.anchor_check else set()  # what the rare and quote checks read
             repeated = set(rare) & set(content_stems(ch.claim.text)) if self.anchor_check else set()
-            if repeated and not repeated & _quoted_stems(ch, sources, _SHOWN_AROUND):
+            if repeated and not repeated & quoted:
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on has "
                                 f"none of the question's words it repeats (stems): {', '.join(sorted(repeated))}"})
@@ -189,14 +189,14 @@ class CitationChecker:
             claim = asked_rules.without_attribution(ch.claim.text)  # "According to the NYT, X": where it read X
             added = set(content_stems(claim)) - asked_stems if self.anchor_check else set()
             if added:
-                shown = len(added & _quoted_stems(ch, sources, _SHOWN_AROUND)) / len(added)
+                shown = len(added & quoted) / len(added)
                 if shown < MIN_SHOWN:
                     removed.append(ch.claim.text)
                     reasons.append({"sentence": ch.claim.text, "check": "quote", "detail": f"the sentence it rests on "
                                     f"(and those beside it) holds {shown:.0%} of what it adds to the question (at least "
                                     f"{MIN_SHOWN:.0%})"})
                     continue
-            said = self._contradicted(ch.claim.text, sources, known, sentences)
+            said = self._contradicted(ch.claim.text, sources, known)
             if said:
                 removed.append(ch.claim.text)
                 reasons.append({"sentence": ch.claim.text, "check": "contradiction", "detail": said})
@@ -253,16 +253,12 @@ class CitationChecker:
                 return [ch, Check(Claim(tail[:1].upper() + tail[1:], []), None, 0.0, None, failed=failed)]
         return []
 
-    def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str],
-                      sentences: dict[int, list[str]]) -> str:
-        """Why a sentence of a given passage says the opposite of the claim ("" if none does; see polarity.py).
-        `sentences`: passage index -> its sentences, filled as needed and shared by the claims of one answer."""
+    def _contradicted(self, claim: str, sources: list[Scored], known: frozenset[str]) -> str:
+        """Why a sentence of a given passage says the opposite of the claim ("" if none does; see polarity.py)."""
         if not self.entity_check:
             return ""
-        for i, s in enumerate(sources):
-            if i not in sentences:
-                sentences[i] = [s.chunk.text[a:b] for a, b in sentence_spans(s.chunk.text)]
-            why = contradiction(claim, sentences[i], known)
+        for s in sources:
+            why = contradiction(claim, [s.chunk.text[a:b] for a, b in sentence_spans(s.chunk.text)], known)
             if why:
                 return f"{why} ({s.chunk.source})"
         return ""
@@ -347,17 +343,16 @@ class CitationChecker:
 
 
 
-def _quoted_stems(ch: Check, sources: list[Scored], around: int = 0) -> set[str]:
-    """The content stems of the source sentence a check rests on (with `around` sentences either side of it in its
-    passage), and of its passage's title."""
+def _quoted_stems(ch: Check, sources: list[Scored]) -> set[str]:
+    """The content stems of the source sentence a check rests on (with `_SHOWN_AROUND` sentences either side of it
+    in its passage), and of its passage's title."""
     assert ch.source_index is not None and ch.quote_span is not None
     chunk = sources[ch.source_index].chunk
     a, b = ch.quote_span
-    if around:
-        spans = sentence_spans(chunk.text)
-        at = [i for i, (s, e) in enumerate(spans) if e > a and s < b] or [0]
-        a = spans[max(0, at[0] - around)][0]
-        b = spans[min(len(spans) - 1, at[-1] + around)][1]
+    spans = sentence_spans(chunk.text)
+    at = [i for i, (s, e) in enumerate(spans) if e > a and s < b] or [0]
+    a = spans[max(0, at[0] - _SHOWN_AROUND)][0]
+    b = spans[min(len(spans) - 1, at[-1] + _SHOWN_AROUND)][1]
     return set(content_stems(chunk.text[a:b] + "\n" + chunk.title))
 
 
