@@ -86,6 +86,14 @@ def test_a_plain_summary_opens_with_the_documents_lede_quoted(seeds_docs):
     _quotes_are_slices(v, units, documents)
 
 
+def test_a_photo_caption_is_not_taken_for_the_lede(seeds_docs):
+    _, documents, units = seeds_docs
+    v = ask_digest("Summarise the WSJ article.", units, documents)
+    assert v is not None
+    assert "right, met with" not in v.answer  # "Putin, right, met with ... Zelensky, left, ...": the photo's caption
+    assert "puts Putin in a bind" in v.answer  # the lede's third sentence moves up in its place
+
+
 def test_a_summary_about_something_quotes_the_sentences_about_it_from_each_document(seeds_docs):
     _, documents, units = seeds_docs
     v = ask_digest("Give me a short summary of what the NYT article says about Russian state TV and propaganda.",
