@@ -183,8 +183,9 @@ class CitationChecker:
             repeated = set(rare) & set(content_stems(ch.claim.text)) if self.anchor_check else set()
             if repeated and not repeated & quoted:
                 removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on has "
-                                f"none of the question's words it repeats (stems): {', '.join(sorted(repeated))}"})
+                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on (and "
+                                f"those beside it) has none of the question's words it repeats (stems): "
+                                f"{', '.join(sorted(repeated))}"})
                 continue
             claim = asked_rules.without_attribution(ch.claim.text)  # "According to the NYT, X": where it read X
             added = set(content_stems(claim)) - asked_stems if self.anchor_check else set()
