@@ -80,6 +80,6 @@ def read_ahead_in_background(bot, echo: Callable[[str], None] = print):
     The prefix is read in a second context, so questions meanwhile are answered from passages at once."""
     from qa_bot.llm.read_ahead import BackgroundWarmer
 
-    warmer = BackgroundWarmer(lambda: bot.warm(side=True), echo)
+    warmer = BackgroundWarmer(bot.warm, echo)
     warmer.request()
     return warmer

@@ -75,13 +75,14 @@ def test_passages_until_the_prefix_is_read_and_ask_reads_it_without_pruning(docs
     class Slow(ScriptedLLM):
         def __init__(self):
             super().__init__(["They met in Paris [2]."] * 3)
-            self.ready, self.warmed = False, []
+            self.ready, self.warmed, self.sides = False, [], []
 
         def prefix_ready(self, messages):
             return self.ready
 
         def warm(self, prompts, budget_bytes, prune=True, side=False):
             self.warmed.append((list(prompts), prune))
+            self.sides.append(side)
             self.ready = True
             return {"made": 1, "snapshots": 1, "seconds": 0.0, "mb": 1.0, "dropped": 0}
 
@@ -94,6 +95,9 @@ def test_passages_until_the_prefix_is_read_and_ask_reads_it_without_pruning(docs
     assert bot.plan().mode == "documents" and bot.read_documents_ahead() is None
     assert bot.warm() is not None and llm.warmed[-1][1] is True  # serve/eval read-ahead: the prefix only
     assert len(llm.warmed[-1][0]) == 1
+    # `ask` and `eval`/`serve` alike read the prefix in a fresh context of its own, from its first token, so
+    # its KV state (and every greedy answer) does not depend on what was read before it
+    assert llm.sides == [True, True]
 
 
 def test_why_panel_says_what_the_model_read(docs_settings):
@@ -189,7 +193,7 @@ def test_document_mode_waits_for_its_own_prefix_and_warm_reads_each_document_fir
     p = bot.plan(retrieval)
     assert p.mode == "passages" and p.pending and "not read ahead" in p.why
     assert bot.ask(Q).mode == "passages"
-    report = bot.warm(side=True)
+    report = bot.warm()
     assert report is not None and report["documents"] == 2 and report["seconds"] == 1.0
     (prefixes, prune1, side1), (rest, prune2, side2) = llm.warmed
     assert len(prefixes) == 2 and not prune1 and side1  # both articles fit alone: largest first, in a side context

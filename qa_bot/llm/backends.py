@@ -31,7 +31,8 @@ class ChatModel(Protocol):
     def warm(self, prompts: Iterable[list[dict]], budget_bytes: int, prune: bool = True,
              side: bool = False) -> dict | None:
         """Reads prompts ahead of the questions that will start like them; None when it cannot.
-        `side`: in a context of its own, so answers asked meanwhile are not held up (serve)."""
+        `side`: in a fresh context of its own, from the first token, so answers asked meanwhile are not held
+        up (serve) and what was read before does not change the state (document prefixes: see Bot.warm)."""
         ...
 
     def attach_snapshots(self, folder: Path) -> SnapshotStore | None:
