@@ -189,18 +189,24 @@ class Bot:
         prompt = self.prefix(p)
         if self.llm.prefix_ready(prompt):
             return None
-        return self.llm.warm([prompt], self.warm_bytes, prune=False, side=True)  # from its first token: see warm
+        return self._read_prefixes([prompt], prune=False)
+
+    def _read_prefixes(self, prompts: list[list[dict]], prune: bool) -> dict | None:
+        """Reads document prefixes ahead in a llama.cpp context of their own (so `serve` answers meanwhile), from
+        their first token: resuming one from another prompt's snapshot that shares its start (a passage's system
+        prompt) splits it into other batches, which moves the KV values in their last bits and with them greedy
+        drafts (seen: 14 of 141 seeds answers). Read alike by every command, the prefix gives `eval`, `serve`,
+        `ask` and a fresh clone's CI the same answers. Passages resume as before: re-reading the system prompt
+        for each would cost more than the prefix does."""
+        assert self.llm is not None
+        return self.llm.warm(prompts, self.warm_bytes, prune=prune, side=True)
 
     def warm(self) -> dict | None:
         """Has the model read ahead what questions will start with (None if it cannot): the whole-document
         prefix when the corpus fits, else the prefix of each document that fits alone (`document_prefixes`)
         and then every passage as the first source of a prompt, with what budget remains.
 
-        Document prefixes are read in a llama.cpp context of their own (so `serve` answers meanwhile), from
-        their first token: resuming one from another prompt's snapshot that shares its start (a passage's
-        system prompt) splits it into other batches, which moves the KV values in their last bits and with
-        them greedy drafts (14 of 141 seeds answers changed when it did). Read alike by every command, the
-        prefix gives `eval`, `serve`, `ask` and a fresh clone's CI the same answers.
+        Document prefixes are read as `_read_prefixes` says.
 
         Passages are read in the order documents are (every document's first passage, then the
         second...), since reading order puts a document's opening first in most prompts.
@@ -209,7 +215,7 @@ class Bot:
             return None
         p = plan_context(self.library, self.context_tokens)
         if p.mode == "documents":
-            report = self.llm.warm([self.prefix(p)], self.warm_bytes, side=True)
+            report = self._read_prefixes([self.prefix(p)], prune=True)
             return None if report is None else {**report, "what": "documents"}
         chunks = sorted(self.retriever.all_chunks(), key=lambda c: (c.position, c.doc_id, c.id))
         prompts = (self.messages("", Retrieval([Scored(c, 1.0)])) for c in chunks)  # rendered as read
@@ -217,7 +223,7 @@ class Bot:
         if not prefixes:
             return self.llm.warm(prompts, self.warm_bytes)
         # kept by the second pass, which prunes what it is not given: the prefixes read, then the passages
-        first = self.llm.warm(prefixes, self.warm_bytes, prune=False, side=True)
+        first = self._read_prefixes(prefixes, prune=False)
         if first is None:
             return None
         ready = [m for m in prefixes if self.llm.prefix_ready(m)]
