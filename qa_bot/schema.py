@@ -68,8 +68,8 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     removed_sentences: list[str] = field(default_factory=list)
-    # why each was removed: {"sentence", "check": "support" | "entity" | "anchor" | "topic" | "quote" | "contradiction" |
-    # "answer-type", "detail"}
+    # why each was removed: {"sentence", "check": "support" | "entity" | "anchor" | "topic" | "quote" | "speaker" |
+    # "contradiction" | "answer-type", "detail"}
     removed_checks: list[dict[str, str]] = field(default_factory=list)
     notice: str = ""
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer

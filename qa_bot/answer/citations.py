@@ -18,6 +18,7 @@ import numpy as np
 from qa_bot.answer import anchors as anchor_rules
 from qa_bot.answer import asked as asked_rules
 from qa_bot.answer import entities as entity_rules
+from qa_bot.answer import speakers as speaker_rules
 from qa_bot.answer.guard import is_instruction
 from qa_bot.answer.polarity import contradiction
 from qa_bot.retrieval.embeddings import Embedder
@@ -197,6 +198,13 @@ class CitationChecker:
                                     f"(and those beside it) holds {shown:.0%} of what it adds to the question (at least "
                                     f"{MIN_SHOWN:.0%})"})
                     continue
+            assert ch.quote_span is not None
+            who = speaker_rules.misattributed(ch.claim.text, sources[ch.source_index].chunk.text[
+                ch.quote_span[0]:ch.quote_span[1]]) if self.anchor_check else ""
+            if who:
+                removed.append(ch.claim.text)
+                reasons.append({"sentence": ch.claim.text, "check": "speaker", "detail": who})
+                continue
             said = self._contradicted(ch.claim.text, sources, known)
             if said:
                 removed.append(ch.claim.text)

@@ -164,7 +164,7 @@ def why_html(turns: list[dict]) -> str:
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
         f'{refusal}<p><b>Sentences removed by the citation check</b> (support: too little overlap with the cited '
         f'passage; entity: a name, number or date it lacks; anchor: it does not mention what the question is '
-        f'about; topic: it has none of the question\'s rarest words; quote: the quoted sentence does not show what it adds to the question; contradiction: a source sentence says the opposite; '
+        f'about; topic: it has none of the question\'s rarest words; quote: the quoted sentence does not show what it adds to the question; speaker: the quoted sentence gives the words to someone else; contradiction: a source sentence says the opposite; '
         f'answer-type: the question asks when, how many or who, and the answer gives no date, number or name it does not already hold):</p><ul>{removed}</ul>'
         f'<p><b>Candidates</b> (dense = cosine similarity, BM25 = keyword score, fused = reciprocal rank fusion):</p>'
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
