@@ -99,8 +99,10 @@ class Settings(BaseSettings):
         "(with one either side) holds under half of what it adds to the question.",
     )
     second_try: bool = Field(
-        True, description="When the model read whole documents and every sentence of its answer failed a check, tell "
-        "it which and why and let it answer once more, checked the same way (passage mode: refused as before).",
+        True, description="When the model read whole documents and every sentence of its answer failed a check, one "
+        "of them naming what to change (a name, number or date the documents lack; a source that says the opposite; "
+        "words given to the wrong person), tell it which and why and let it answer once more, checked the same way "
+        "(passage mode: refused as before).",
     )
     quote_summaries: bool = Field(
         True, description="Answer a request to summarise or compare documents with their own sentences, quoted and "

@@ -307,6 +307,10 @@ def test_no_second_try_for_a_refusal_in_passage_mode_or_when_switched_off(docs_s
     q = "Where did Putin and Zelensky first meet?"
     llm = ScriptedLLM(["I cannot answer that from the sources.", "They met in Paris in 2019 [2]."])
     assert build_bot(docs_settings, llm=llm).ask(q).refused and len(llm.calls) == 1  # the model's own refusal
+    # a reason that names nothing to change (too little support): told it, the model wrote the same again
+    llm = ScriptedLLM(["Bananas grow quickly in the tropics [2].", "They met in Paris in 2019 [2]."])
+    ans = build_bot(docs_settings, llm=llm).ask(q)
+    assert ans.refused and len(llm.calls) == 1 and [r["check"] for r in ans.removed_checks] == ["support"]
     for update in ({"context_tokens": 0}, {"second_try": False}):
         llm = ScriptedLLM(["They met in Berlin in 2019 [2].", "They met in Paris in 2019 [2]."])
         ans = build_bot(docs_settings.model_copy(update=update), llm=llm).ask(q)
