@@ -44,7 +44,8 @@ _DIGEST_MAX = 3  # a summary or comparison quotes at most this many documents na
 # removals whose reason names the word to change ("names not in the closest passage: Berlin", "the source says
 # "illegitimate" where the answer says "legitimate""): only after these is a second try worth its wait. Told that
 # its sentence rests on one without the question's words (topic, quote) or has too little support, the model
-# wrote the same answer again: on seeds-dev 0 of 11 such second tries were kept, 1 of 8 after these (test: 0 of 13, 2 of 5)
+# wrote the same answer again: on seeds-dev 0 of 11 such second tries were kept, 1 of 8 after these (seeds-test:
+# 0 of 13, 2 of 5)
 _TOLD_WHAT_TO_CHANGE = frozenset({"entity", "contradiction", "speaker"})
 _RARE_WORDS = 4  # chosen on seeds-dev's recorded answers (with share 0.5): 3 would remove 3 right answers for 8 wrong, 4: 2 for 8
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -363,10 +364,10 @@ class Bot:
     def _second_try(self, ans: Answer, messages: list[dict], text: str, retrieval: Retrieval, plan: Plan,
                     openings: dict[str, str], max_tokens: int, stop: threading.Event | None) -> None:
         """Every sentence of a whole-document answer failed a check, one of them a check that names what to change
-        (`_TOLD_WHAT_TO_CHANGE`): the model is told which and why, once, and its new answer is checked the same way. Cheap: it resumes from the state it ended in and reads only the
-        feedback. Not in passage mode: there a failed check mostly means the passages lack the answer, and told
-        so, the model rewrote a number to one the passage holds (SQuAD 2.0: no answer gained, one false premise
-        let through)."""
+        (`_TOLD_WHAT_TO_CHANGE`): the model is told which and why, once, and its new answer is checked the same
+        way. Cheap: it resumes from the state it ended in and reads only the feedback. Not in passage mode: there
+        a failed check mostly means the passages lack the answer, and told so, the model rewrote a number to one
+        the passage holds (SQuAD 2.0: no answer gained, one false premise let through)."""
         assert self.llm is not None
         removed = [{**r, "detail": re.sub(r"\s*\([^()]*\)$", "", r["detail"])} for r in ans.removed_checks]
         feedback = render("retry", self.prompts_dir, removed=removed)
