@@ -46,11 +46,14 @@ _AMOUNT_WORDS = frozenset(
 )
 # "According to the NYT, ...", "The Wall Street Journal (article) says that ...": a document or its publisher,
 # not a person ("Putin said ..." answers "who said"; "The courts of member states can ..." is no attribution)
+# what a document or its publisher is called: the last word of one ("the NYT article", "The Wall Street Journal")
+DOCUMENT_WORDS = ("article", "document", "report", "source", "piece", "passage", "text")
+PUBLISHERS = ("Times", "Journal", "Post", "News", "Press", "Reuters", "Guardian", "Herald", "Tribune", "Gazette",
+              "Magazine", "BBC", "CNN", "NYT", "WSJ", "AP", "AFP")
 _ATTRIBUTION = re.compile(
-    r"^\s*(?:according to [^,]{1,80},\s*|(?:the |both |each )?(?:(?-i:[A-Z])[\w.'-]*\s+){0,5}?(?:articles?|documents?|"
-    r"reports?|sources?|pieces?|passages?|texts?|(?-i:Times|Journal|Post|News|Press|Reuters|Guardian|Herald|Tribune|"
-    r"Gazette|Magazine|BBC|CNN|NYT|WSJ|AP|AFP))\s+(?:says|said|states|stated|mentions|mentioned|reports|reported|"
-    r"notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
+    r"^\s*(?:according to [^,]{1,80},\s*|(?:the |both |each )?(?:(?-i:[A-Z])[\w.'-]*\s+){0,5}?"
+    rf"(?:(?:{'|'.join(DOCUMENT_WORDS)})s?|(?-i:{'|'.join(PUBLISHERS)}))\s+(?:says|said|states|stated|mentions|"
+    r"mentioned|reports|reported|notes|noted|writes|wrote|explains|explained|adds|added)\s+(?:that\s+)?)", re.I)
 
 # who answers a "who" question without a name: "Russian state television", "his wife", "European leaders"
 _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 
+from qa_bot.answer import asked as asked_rules
 from qa_bot.answer import entities as entity_rules
-from qa_bot.text import STOPWORDS
+from qa_bot.text import STOPWORDS, words
 
 _VERBS = ("said says say told tells added adds predicted predicts predict thinks think thought believes believe "
           "believed argued argues warned warns noted notes wrote writes expects expect expected insisted insists "
@@ -26,17 +27,17 @@ _PATTERNS = (
     re.compile(rf"[,\"”]\s*{_VERB}\s+{_NAME}"),  # "“...,” said Samuel Charap"
 )
 # words that end no person's name: "The article says", "According to The Wall Street Journal" name no speaker
-_NOT_PEOPLE = frozenset("article articles document documents report source sources passage times journal post news "
-                        "press reuters guardian herald tribune gazette magazine bbc cnn nyt wsj ap afp".split())
+_NOT_PEOPLE = (frozenset(w.lower() for w in asked_rules.PUBLISHERS) | frozenset(asked_rules.DOCUMENT_WORDS)
+               | frozenset(w + "s" for w in asked_rules.DOCUMENT_WORDS) | STOPWORDS | entity_rules.TITLES)
 
 
 def speaker(sentence: str) -> str | None:
     """The surname (lower case) of the person the sentence says spoke or thinks, if it names one."""
     for rx in _PATTERNS:
         for m in rx.finditer(sentence):
-            last = re.split(r"\s+", m["name"].strip())[-1].rstrip(".").replace("’", "'").removesuffix("'s")
-            if last[:1].isupper() and len(last) > 1 and last.lower() not in _NOT_PEOPLE | STOPWORDS | entity_rules.TITLES:
-                return last.lower()
+            last = m["name"].split()[-1].replace("’", "'").removesuffix("'s").lower()  # a capital, two letters or more
+            if last not in _NOT_PEOPLE:
+                return last
     return None
 
 
@@ -49,6 +50,6 @@ def misattributed(claim: str, quoted: str) -> str:
     source = speaker(quoted)
     if source is None or source == said_by:
         return ""
-    if said_by in {w.lower() for w in re.findall(r"[^\W\d_]+", entity_rules.normalise(quoted))}:
+    if said_by in words(entity_rules.normalise(quoted)):
         return ""
     return f"the sentence it rests on gives these words to {source.title()}, not {said_by.title()}"
