@@ -27,7 +27,7 @@ _PEOPLE = "|".join(w[:-1] + "(?:y|ies)" if w.endswith("y") else w + "s?" for w i
 _AUX = r"(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had|should|must|might)"
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "When the Rhine took a right turn, what did it create?" asks what: "when" then a verb asks when
-    ("when", re.compile(rf"^\s*(?:when\s+{_AUX}\b|(?:in |by |since |until )?(?:what|which) (?:year|date|month|day|"
+    ("when", re.compile(rf"^\s*(?:when\s+{_AUX}\b|(?:in |on |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
@@ -40,6 +40,9 @@ _TIME_WORDS = frozenset(
     """today yesterday tomorrow tonight morning afternoon evening night week weeks weekend month months year years
     decade decades century centuries spring summer autumn fall winter ago era""".split()
 )
+# "How many years passed between ...?" asks for a span of time: a calendar year ("2023") gives none
+_SPAN = re.compile(r"^\s*how many (?:years|months|weeks|days|decades|centuries|hours)\b", re.I)
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _AMOUNT_WORDS = frozenset(
     "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "
     "half".split()
@@ -111,7 +114,9 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> boo
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
     asked, said, people = _named(question)
     sentence = without_attribution(sentence)
-    if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) for e in entity_rules.entities(sentence, known)):
+    span = kind == "amount" and bool(_SPAN.search(_LEADING_CLAUSE.sub("", question, count=1)))
+    if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (span and _YEAR.match(e.key))
+           for e in entity_rules.entities(sentence, known)):
         return True
     new = {w for w in words(sentence) if w not in said}
     if kind == "when":
