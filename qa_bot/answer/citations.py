@@ -80,6 +80,18 @@ class Check:
     failed: tuple[str, str] | None = None  # (check, detail) when no passage supports the claim
 
 
+@dataclass(frozen=True)
+class _Asking:
+    """What one answer's sentences are checked against, besides their sources."""
+
+    anchors: list[entity_rules.Entity]  # what the question names (anchors.py)
+    topic: tuple[str, ...]  # its rarest stems: a sentence's passage must hold one
+    rare: tuple[str, ...]  # its rare stems: of those a sentence repeats, the sentence it rests on must hold one
+    stems: frozenset[str]  # what the question (as asked and standalone) already says, with words like "article"
+    openings: dict[str, str]  # each document's opening by doc id
+    known: frozenset[str]  # words written capitalised mid-sentence somewhere (entities.known_names)
+
+
 @dataclass
 class Verified:
     answer: str
@@ -156,61 +168,20 @@ class CitationChecker:
                 if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
                     split = repair(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
-        anchors = anchor_rules.question_anchors(question) if self.anchor_check else []
-        asked_stems = set(content_stems(question + "\n" + asked)) | _META | _YES_NO
+        asking = _Asking(anchor_rules.question_anchors(question) if self.anchor_check else [], tuple(topic), tuple(rare),
+                         frozenset(content_stems(question + "\n" + asked)) | _META | _YES_NO, openings or {}, known)
         kept: list[Check] = []
         removed: list[str] = []
         reasons: list[dict[str, str]] = []
         for ch in checks:
-            if ch.source_index is None:
-                if content_stems(ch.claim.text):
-                    removed.append(ch.claim.text)
-                    check, detail = ch.failed or ("support", "")
-                    reasons.append({"sentence": ch.claim.text, "check": check, "detail": detail})
+            if ch.source_index is None and not content_stems(ch.claim.text):
+                continue  # punctuation or a lone marker: nothing to keep or to report
+            failed = (ch.failed or ("support", "")) if ch.source_index is None else self._unshown(ch, sources, asking)
+            if failed is None:
+                kept.append(ch)
                 continue
-            texts = anchor_rules.passage_texts(sources[ch.source_index].chunk, openings or {})
-            if anchors and not anchor_rules.qualifies(anchors, texts):
-                missing = ", ".join(a.text for a in anchor_rules.absent(anchors, texts))
-                removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "anchor",
-                                "detail": f"the cited passage does not mention: {missing}"})
-                continue
-            if topic and self.anchor_check and not set(topic) & set(content_stems(" ".join(texts))):
-                removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the cited passage has none "
-                                f"of the question's rarest words (stems): {', '.join(topic)}"})
-                continue
-            quoted = _quoted_stems(ch, sources) if self.anchor_check else set()  # what the rare and quote checks read
-            repeated = set(rare) & set(content_stems(ch.claim.text)) if self.anchor_check else set()
-            if repeated and not repeated & quoted:
-                removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "topic", "detail": "the sentence it rests on (and "
-                                f"those beside it) has none of the question's words it repeats (stems): "
-                                f"{', '.join(sorted(repeated))}"})
-                continue
-            claim = asked_rules.without_attribution(ch.claim.text)  # "According to the NYT, X": where it read X
-            added = set(content_stems(claim)) - asked_stems if self.anchor_check else set()
-            if added:
-                shown = len(added & quoted) / len(added)
-                if shown < MIN_SHOWN:
-                    removed.append(ch.claim.text)
-                    reasons.append({"sentence": ch.claim.text, "check": "quote", "detail": f"the sentence it rests on "
-                                    f"(and those beside it) holds {shown:.0%} of what it adds to the question (at least "
-                                    f"{MIN_SHOWN:.0%})"})
-                    continue
-            assert ch.quote_span is not None
-            who = speaker_rules.misattributed(ch.claim.text, sources[ch.source_index].chunk.text[
-                ch.quote_span[0]:ch.quote_span[1]]) if self.anchor_check else ""
-            if who:
-                removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "speaker", "detail": who})
-                continue
-            said = self._contradicted(ch.claim.text, sources, known)
-            if said:
-                removed.append(ch.claim.text)
-                reasons.append({"sentence": ch.claim.text, "check": "contradiction", "detail": said})
-                continue
-            kept.append(ch)
+            removed.append(ch.claim.text)
+            reasons.append({"sentence": ch.claim.text, "check": failed[0], "detail": failed[1]})
         # the kept sentences together must give what the question asks for (a date for "when"...)
         open_ = asked_rules.unanswered(question, [ch.claim.text for ch in kept], known, asked) if self.entity_check else ""
         if open_:
@@ -220,6 +191,38 @@ class CitationChecker:
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
+
+    def _unshown(self, ch: Check, sources: list[Scored], asking: _Asking) -> tuple[str, str] | None:
+        """(check, reason) when the sentence a claim rests on does not show it, though the passage supports it; in
+        order: what the question names (anchor), its rarest words (topic), what the claim adds (quote), who
+        speaks (speaker), a source saying the opposite (contradiction)."""
+        assert ch.source_index is not None and ch.quote_span is not None
+        chunk = sources[ch.source_index].chunk
+        texts = anchor_rules.passage_texts(chunk, asking.openings)
+        if asking.anchors and not anchor_rules.qualifies(asking.anchors, texts):
+            missing = ", ".join(a.text for a in anchor_rules.absent(asking.anchors, texts))
+            return "anchor", f"the cited passage does not mention: {missing}"
+        if not self.anchor_check:
+            said = self._contradicted(ch.claim.text, sources, asking.known)
+            return ("contradiction", said) if said else None
+        if asking.topic and not set(asking.topic) & set(content_stems(" ".join(texts))):
+            return "topic", f"the cited passage has none of the question's rarest words (stems): {', '.join(asking.topic)}"
+        quoted = _quoted_stems(ch, sources)  # what the rare and quote checks read
+        repeated = set(asking.rare) & set(content_stems(ch.claim.text))
+        if repeated and not repeated & quoted:
+            return "topic", ("the sentence it rests on (and those beside it) has none of the question's words it "
+                             f"repeats (stems): {', '.join(sorted(repeated))}")
+        added = set(content_stems(asked_rules.without_attribution(ch.claim.text))) - asking.stems  # "According to
+        # the NYT, X": where it read X
+        shown = len(added & quoted) / len(added) if added else 1.0
+        if shown < MIN_SHOWN:
+            return "quote", (f"the sentence it rests on (and those beside it) holds {shown:.0%} of what it adds to the "
+                             f"question (at least {MIN_SHOWN:.0%})")
+        who = speaker_rules.misattributed(ch.claim.text, chunk.text[ch.quote_span[0]:ch.quote_span[1]])
+        if who:
+            return "speaker", who
+        said = self._contradicted(ch.claim.text, sources, asking.known)
+        return ("contradiction", said) if said else None
 
     def _dated(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
                context: dict[str, str]) -> list[Check]:
