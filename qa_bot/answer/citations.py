@@ -89,7 +89,6 @@ class _Asking:
     rare: tuple[str, ...]  # its rare stems: of those a sentence repeats, the sentence it rests on must hold one
     stems: frozenset[str]  # what the question (as asked and standalone) already says, with words like "article"
     openings: dict[str, str]  # each document's opening by doc id
-    known: frozenset[str]  # words written capitalised mid-sentence somewhere (entities.known_names)
 
 
 @dataclass
@@ -169,14 +168,19 @@ class CitationChecker:
                     split = repair(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         asking = _Asking(anchor_rules.question_anchors(question) if self.anchor_check else [], tuple(topic), tuple(rare),
-                         frozenset(content_stems(question + "\n" + asked)) | _META | _YES_NO, openings or {}, known)
+                         frozenset(content_stems(question + "\n" + asked)) | _META | _YES_NO, openings or {})
         kept: list[Check] = []
         removed: list[str] = []
         reasons: list[dict[str, str]] = []
+        failed: tuple[str, str] | None  # (check, reason) for a sentence removed
         for ch in checks:
             if ch.source_index is None and not content_stems(ch.claim.text):
                 continue  # punctuation or a lone marker: nothing to keep or to report
-            failed = (ch.failed or ("support", "")) if ch.source_index is None else self._unshown(ch, sources, asking)
+            if ch.source_index is None:
+                failed = ch.failed or ("support", "")
+            elif (failed := self._unshown(ch, sources, asking)) is None and (
+                    said := self._contradicted(ch.claim.text, sources, known)):
+                failed = ("contradiction", said)
             if failed is None:
                 kept.append(ch)
                 continue
@@ -193,18 +197,17 @@ class CitationChecker:
         return v
 
     def _unshown(self, ch: Check, sources: list[Scored], asking: _Asking) -> tuple[str, str] | None:
-        """(check, reason) when the sentence a claim rests on does not show it, though the passage supports it; in
+        """(check, reason) when, with `anchor_check`, the passage a claim rests on supports it but does not show it; in
         order: what the question names (anchor), its rarest words (topic), what the claim adds (quote), who
-        speaks (speaker), a source saying the opposite (contradiction)."""
+        speaks (speaker). None when it shows it."""
         assert ch.source_index is not None and ch.quote_span is not None
+        if not self.anchor_check:
+            return None
         chunk = sources[ch.source_index].chunk
         texts = anchor_rules.passage_texts(chunk, asking.openings)
         if asking.anchors and not anchor_rules.qualifies(asking.anchors, texts):
             missing = ", ".join(a.text for a in anchor_rules.absent(asking.anchors, texts))
             return "anchor", f"the cited passage does not mention: {missing}"
-        if not self.anchor_check:
-            said = self._contradicted(ch.claim.text, sources, asking.known)
-            return ("contradiction", said) if said else None
         if asking.topic and not set(asking.topic) & set(content_stems(" ".join(texts))):
             return "topic", f"the cited passage has none of the question's rarest words (stems): {', '.join(asking.topic)}"
         quoted = _quoted_stems(ch, sources)  # what the rare and quote checks read
@@ -219,10 +222,7 @@ class CitationChecker:
             return "quote", (f"the sentence it rests on (and those beside it) holds {shown:.0%} of what it adds to the "
                              f"question (at least {MIN_SHOWN:.0%})")
         who = speaker_rules.misattributed(ch.claim.text, chunk.text[ch.quote_span[0]:ch.quote_span[1]])
-        if who:
-            return "speaker", who
-        said = self._contradicted(ch.claim.text, sources, asking.known)
-        return ("contradiction", said) if said else None
+        return ("speaker", who) if who else None
 
     def _dated(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
                context: dict[str, str]) -> list[Check]:
