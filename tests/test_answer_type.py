@@ -26,6 +26,7 @@ YEARS = PARIS + " Four years after their only meeting, in 2023, Putin made the a
     ("When did Putin, who met Zelensky in Paris, say he would meet him again?", "when"),
     ("How many foreign leaders did Putin call this week?", "amount"),
     ("On what date was the Trump-Putin summit in Alaska held?", "when"),
+    ("How many years passed between their only meeting and the attack?", "span"),
     ("Who did Trump meet at the White House?", "who"),
     ("Who is Yuri Ushakov?", None),  # asks for a description
     ("Which European leaders were at the White House meeting?", "which"),

@@ -29,6 +29,8 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # "When the Rhine took a right turn, what did it create?" asks what: "when" then a verb asks when
     ("when", re.compile(rf"^\s*(?:when\s+{_AUX}\b|(?:in |on |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
+    # "How many years passed between ...?" asks for a span of time: a calendar year ("2023") gives none
+    ("span", re.compile(r"^\s*how many (?:years|months|weeks|days|decades|centuries|hours)\b", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
     ("who", re.compile(r"^\s*(?:who|whom|whose)\b(?!\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'-]*\s*)+\??\s*$)", re.I)),
@@ -40,8 +42,6 @@ _TIME_WORDS = frozenset(
     """today yesterday tomorrow tonight morning afternoon evening night week weeks weekend month months year years
     decade decades century centuries spring summer autumn fall winter ago era""".split()
 )
-# "How many years passed between ...?" asks for a span of time: a calendar year ("2023") gives none
-_SPAN = re.compile(r"^\s*how many (?:years|months|weeks|days|decades|centuries|hours)\b", re.I)
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _AMOUNT_WORDS = frozenset(
     "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "
@@ -67,9 +67,9 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
     observer propagandist poor rich wealthy elderly young youth child children man men woman women individual
     human public population household""".split()
 )
-_WANTS = {"when": ("date", "number"), "amount": ("number",), "who": ("name", "acronym", "phrase"),
+_WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
-_DETAIL = {"when": "a date or time", "amount": "a number or amount", "who": "a name", "which": "a name",
+_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount", "who": "a name", "which": "a name",
            "where": "a place"}
 
 
@@ -82,7 +82,7 @@ _LEADING_CLAUSE = re.compile(
 
 
 def asks(question: str) -> str | None:
-    """What kind of thing the question asks for ("when", "amount", "who", "which", "where"), or None."""
+    """What kind of thing the question asks for ("when", "span", "amount", "who", "which", "where"), or None."""
     question = _LEADING_CLAUSE.sub("", question, count=1)
     return next((kind for kind, rx in _KINDS if rx.search(question)), None)
 
@@ -114,14 +114,13 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> boo
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
     asked, said, people = _named(question)
     sentence = without_attribution(sentence)
-    span = kind == "amount" and bool(_SPAN.search(_LEADING_CLAUSE.sub("", question, count=1)))
-    if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (span and _YEAR.match(e.key))
+    if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (kind == "span" and _YEAR.match(e.key))
            for e in entity_rules.entities(sentence, known)):
         return True
     new = {w for w in words(sentence) if w not in said}
     if kind == "when":
         return bool(new & _TIME_WORDS)
-    if kind == "amount":
+    if kind in ("amount", "span"):
         return bool(new & _AMOUNT_WORDS)
     return kind in ("who", "which") and bool(_who_words(sentence) - people)
 
