@@ -13,10 +13,11 @@ from pathlib import Path
 
 from qa_bot.answer import anchors as anchor_rules
 from qa_bot.answer import digest as digest_rules
-from qa_bot.answer.citations import CitationChecker, says_cannot_answer
+from qa_bot.answer.citations import CitationChecker, parse_claims, says_cannot_answer
 from qa_bot.answer.extractive import extractive
 from qa_bot.answer.focus import focus
 from qa_bot.answer.guard import redact
+from qa_bot.answer.pasted import pasted
 from qa_bot.answer.planner import DocumentLibrary, Plan, documents_that_fit, estimate_tokens
 from qa_bot.answer.planner import plan as plan_context
 from qa_bot.answer.prompts import PROMPTS_DIR, REFUSAL, render
@@ -393,6 +394,14 @@ class Bot:
         if says_cannot_answer(text):
             ans.fallback = "refusal"
             return
+        if plan.mode == "passages" and self.anchor_check and not digest_rules.is_wide(question):
+            said = [c.text for c in parse_claims(text)]
+            why = pasted(said, [s.chunk.text for s in prompt_order(retrieval)])
+            if why:  # passages without the answer, copied out: no sentence of it answers (see pasted.py)
+                ans.removed_sentences += said
+                ans.removed_checks += [{"sentence": s, "check": "pasted", "detail": why} for s in said]
+                ans.fallback = "refusal"
+                return
         # what retrieval picked may be a look-alike sharing most words with the question: its rarest words
         # tell them apart (not when the model read the whole corpus: then nothing was picked)
         topic = self.retriever.rarest(question) if self.anchor_check and plan.mode != "documents" else []

@@ -69,7 +69,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     removed_sentences: list[str] = field(default_factory=list)
     # why each was removed: {"sentence", "check": "support" | "entity" | "anchor" | "topic" | "quote" | "speaker" |
-    # "contradiction" | "answer-type", "detail"}
+    # "contradiction" | "answer-type" | "pasted", "detail"}
     removed_checks: list[dict[str, str]] = field(default_factory=list)
     notice: str = ""
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer

@@ -4,9 +4,10 @@ A sentence the sources back word for word can still leave the question open: "Wh
 ready to meet Zelensky only as a final stage?" answered with the conditions he set and no date; "Which
 other leaders attended the 2019 Paris meeting?" answered with the two leaders the question names.
 Support passes both, since every word is in the source. So when a question asks when, how many or how
-much, who, or which person, group or place, an answer is kept only if one of its sentences names a thing
-of that kind the question does not already name: a date, year or time word; a number or amount word; a
-name, or a word for people or a body ("European leaders", "state television"). A leading attribution does not
+much, what share, who, or which person, group or place, an answer is kept only if one of its sentences names a
+thing of that kind the question does not already name: a date, year or time word; a number or amount word; a
+percentage or a share word ("a third"); a name, or a word for people or a body ("European leaders", "state
+television"). A leading attribution does not
 count ("The Wall Street Journal says that ..." names who says, not who is asked about). Rules, no model:
 no NER or QA model ships inside a PyPI package here (`entities.py` finds names by capitals).
 """
@@ -31,6 +32,9 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
     # "How many years passed between ...?" asks for a span of time: a calendar year ("2023") gives none
     ("span", re.compile(r"^\s*how many (?:years|months|weeks|days|decades|centuries|hours)\b", re.I)),
+    # "What was the target percentage of households ...?" asks for a share: a count ("3.5 million") gives none
+    ("share", re.compile(rf"^\s*(?:what|which)\s+(?:{_AUX}\s+)?(?:the\s+)?(?:[\w-]+\s+)?(?:percentage|percent|proportion|"
+                         r"share|fraction)\s+of\b|^\s*how many (?:percent|per cent)\b", re.I)),
     ("amount", re.compile(r"^\s*how (?:many|much)\b", re.I)),
     # "Who is Yuri Ushakov?" asks for a description, not a name
     ("who", re.compile(r"^\s*(?:who|whom|whose)\b(?!\s+(?:is|was|are|were)\s+(?:[A-Z][\w.'-]*\s*)+\??\s*$)", re.I)),
@@ -43,6 +47,9 @@ _TIME_WORDS = frozenset(
     decade decades century centuries spring summer autumn fall winter ago era""".split()
 )
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+# what answers "what percentage of ...": a percentage or a share word ("a third", "the majority")
+_SHARE = re.compile(r"\d\s*%|\b(?:per ?cent|percent|half|halves|quarters?|thirds?|fifths?|tenths?|majority|"
+                    r"minority)\b", re.I)
 _AMOUNT_WORDS = frozenset(
     "one once twice single several few dozen dozens hundreds thousands millions billions many numerous multiple none zero "
     "half".split()
@@ -67,9 +74,10 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
     observer propagandist poor rich wealthy elderly young youth child children man men woman women individual
     human public population household""".split()
 )
-_WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
+_WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "share": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
-_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount", "who": "a name", "which": "a name",
+_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount", "share": "a percentage or share",
+           "who": "a name", "which": "a name",
            "where": "a place"}
 
 
@@ -82,7 +90,8 @@ _LEADING_CLAUSE = re.compile(
 
 
 def asks(question: str) -> str | None:
-    """What kind of thing the question asks for ("when", "span", "amount", "who", "which", "where"), or None."""
+    """What kind of thing the question asks for ("when", "span", "share", "amount", "who", "which", "where"), or
+    None."""
     question = _LEADING_CLAUSE.sub("", question, count=1)
     return next((kind for kind, rx in _KINDS if rx.search(question)), None)
 
@@ -114,6 +123,8 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> boo
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
     asked, said, people = _named(question)
     sentence = without_attribution(sentence)
+    if kind == "share":
+        return any(m.group(0).lower() not in said for m in _SHARE.finditer(sentence))
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (kind == "span" and _YEAR.match(e.key))
            for e in entity_rules.entities(sentence, known)):
         return True

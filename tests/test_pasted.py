@@ -1,0 +1,58 @@
+"""The paste check: an answer copying more source sentences word for word than the one or two asked for is a
+passage pasted, not an answer (qa_bot/answer/pasted.py), and in passage mode it becomes the refusal."""
+
+from __future__ import annotations
+
+from qa_bot.answer.pasted import MAX_COPIED, copied, pasted
+from qa_bot.factory import build_bot
+from qa_bot.fakes import ScriptedLLM
+from qa_bot.text import sentence_spans
+
+# SQuAD 2.0, "Computational complexity theory": asked which unit measures circuit complexity with that paragraph
+# left out of the index, the model copied this one out
+PASSAGE = ("To measure the difficulty of solving a computational problem, one may wish to see how much time the best "
+           "algorithm requires to solve the problem. However, the running time may, in general, depend on the "
+           "instance. In particular, larger instances will require more time to solve. Thus the time required to "
+           "solve a problem is calculated as a function of the size of the instance.")
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+def test_a_copied_passage_is_pasted():
+    said = _sentences(PASSAGE)
+    assert len(copied(said, [PASSAGE])) == 4
+    assert "copies 4 sentences" in pasted(said, [PASSAGE])
+
+
+def test_case_punctuation_and_markers_aside_a_copy_is_a_copy():
+    said = ["to measure the difficulty of solving a computational problem one may wish to see how much time the best "
+            "algorithm requires to solve the problem", "However, the running time may, in general, depend on the instance",
+            "In particular larger instances will require more time to solve"]
+    assert copied(said, [PASSAGE]) == said
+
+
+def test_one_or_two_copied_sentences_answer():
+    said = _sentences(PASSAGE)[:MAX_COPIED] + ["Circuit complexity is measured in gates."]
+    assert pasted(said, [PASSAGE]) == ""
+
+
+def test_paraphrase_and_short_phrases_are_not_copies():
+    said = ["The time needed grows with the size of the instance.", "Larger instances.", "The running time",
+            "It depends on the instance."]
+    assert copied(said, [PASSAGE]) == []
+
+
+def test_passage_mode_answer_pasted_from_a_passage_is_refused_with_its_reason(seeds_index_fake):
+    bot = build_bot(seeds_index_fake, llm=ScriptedLLM([]))
+    q = "Who did Putin call this week?"
+    retrieval = bot.retriever.retrieve(q)
+    assert bot.plan(retrieval).mode == "passages"
+    text = next(s.chunk.text for s in retrieval.hits if len(_sentences(s.chunk.text)) >= 3)
+    draft = " ".join(f"{s} [1]" for s in _sentences(text)[:3])
+    bot.llm = ScriptedLLM([draft])
+    ans = bot.ask(q)
+    assert ans.refused and not ans.citations
+    assert {r["check"] for r in ans.removed_checks} == {"pasted"}
+    assert len(ans.removed_sentences) == 3
