@@ -3,7 +3,7 @@ passage pasted, not an answer (qa_bot/answer/pasted.py), and in passage mode it 
 
 from __future__ import annotations
 
-from qa_bot.answer.pasted import MAX_COPIED, copied, pasted
+from qa_bot.answer.pasted import copied, pasted
 from qa_bot.factory import build_bot
 from qa_bot.fakes import ScriptedLLM
 from qa_bot.text import sentence_spans
@@ -23,7 +23,7 @@ def _sentences(text: str) -> list[str]:
 def test_a_copied_passage_is_pasted():
     said = _sentences(PASSAGE)
     assert len(copied(said, [PASSAGE])) == 4
-    assert "copies 4 sentences" in pasted(said, [PASSAGE])
+    assert "copies 4 of them" in pasted(said, [PASSAGE])
 
 
 def test_case_punctuation_and_markers_aside_a_copy_is_a_copy():
@@ -33,8 +33,14 @@ def test_case_punctuation_and_markers_aside_a_copy_is_a_copy():
     assert copied(said, [PASSAGE]) == said
 
 
-def test_one_or_two_copied_sentences_answer():
-    said = _sentences(PASSAGE)[:MAX_COPIED] + ["Circuit complexity is measured in gates."]
+def test_two_copied_sentences_with_the_models_own_are_pasted():
+    said = ["Circuit complexity is measured in gates.", *_sentences(PASSAGE)[1:3]]
+    assert "copies 2 of them" in pasted(said, [PASSAGE])
+
+
+def test_one_or_two_sentences_or_one_copied_of_more_answer():
+    assert pasted(_sentences(PASSAGE)[:2], [PASSAGE]) == ""  # what was asked for, quoted
+    said = [_sentences(PASSAGE)[0], "Circuit complexity is measured in gates.", "It counts them."]
     assert pasted(said, [PASSAGE]) == ""
 
 

@@ -1,12 +1,14 @@
-"""The paste check: an answer is a passage pasted, not an answer, when it copies more source sentences verbatim
-than the one or two short sentences the prompt asks for. Given passages that lack the answer, the small model
+"""The paste check: an answer is a passage pasted, not an answer, when it runs past the one or two short sentences
+the prompt asks for and copies at least two of its sentences from the sources word for word. Given passages that lack the answer, the small model
 often copies three to seven of their sentences in a row ("To measure the difficulty of solving a computational
 problem, one may wish to see ... However, the running time may ...": asked which unit measures circuit
 complexity). Each copied sentence passes the support check (it is the source), so only their number tells.
 
-Chosen on the SQuAD pick of 40 (passage mode): of the drafts copying three or more sentences, 5 of 7 answered
-a question whose paragraph was left out, 2 answered right with the paragraph kept. Whole-document answers are
-not checked: on seeds-dev no draft copied more than one sentence.
+Chosen on the SQuAD pick of 40 (passage mode), first as "three or more copied": look-alike answers refused
+25 -> 30 of 40, right answers with the gold paragraph kept 26 -> 24. Held out, on the first 80 questions of the
+SQuAD sample: unanswerable refused 13 -> 20 of 40, answerable right 29 -> 26 of 40. Then "more than two
+sentences, two copied" (seen on both sets, so neither is held out for it): one more refusal on each, no right
+answer lost. Whole-document answers are not checked: on seeds-dev no draft copied more than one sentence.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from collections.abc import Sequence
 
 from qa_bot.text import sentence_spans
 
-MAX_COPIED = 2  # verbatim source sentences an answer may hold: "one or two short sentences" (prompts/system.txt)
+MAX_SENTENCES = 2  # "Write one or two short sentences" (prompts/system.txt)
+MIN_COPIED = 2  # of a longer answer's sentences, this many verbatim make it a pasted passage (one is a quote)
 _MIN_CHARS = 40  # a shorter sentence found inside a passage is a phrase, not a copy
 
 
@@ -38,9 +41,10 @@ def copied(sentences: Sequence[str], passages: Sequence[str]) -> list[str]:
 
 
 def pasted(sentences: Sequence[str], passages: Sequence[str]) -> str:
-    """Why the sentences are a pasted passage rather than an answer ("" when they are an answer)."""
-    n = len(copied(sentences, passages))
-    if n <= MAX_COPIED:
+    """Why the sentences are a pasted passage rather than an answer ("" when they are an answer): more sentences
+    than the one or two asked for, at least two of them copied."""
+    n = len(copied(sentences, passages)) if len(sentences) > MAX_SENTENCES else 0
+    if n < MIN_COPIED:
         return ""
-    return (f"the answer copies {n} sentences of the sources word for word where one or two short sentences were "
-            "asked for: a passage pasted, not an answer")
+    return (f"the answer has {len(sentences)} sentences where one or two short ones were asked for, and copies {n} "
+            "of them from the sources word for word: a passage pasted, not an answer")
