@@ -74,7 +74,7 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
     observer propagandist poor rich wealthy elderly young youth child children man men woman women individual
     human public population household""".split()
 )
-_WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "share": ("number",), "who": ("name", "acronym", "phrase"),
+_WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
 _DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount", "share": "a percentage or share",
            "who": "a name", "which": "a name",
@@ -123,7 +123,7 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> boo
     """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
     asked, said, people = _named(question)
     sentence = without_attribution(sentence)
-    if kind == "share":
+    if kind == "share":  # a percentage is a number, but most numbers are no share
         return any(m.group(0).lower() not in said for m in _SHARE.finditer(sentence))
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (kind == "span" and _YEAR.match(e.key))
            for e in entity_rules.entities(sentence, known)):

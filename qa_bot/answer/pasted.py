@@ -1,8 +1,9 @@
 """The paste check: an answer is a passage pasted, not an answer, when it runs past the one or two short sentences
-the prompt asks for and copies at least two of its sentences from the sources word for word. Given passages that lack the answer, the small model
-often copies three to seven of their sentences in a row ("To measure the difficulty of solving a computational
-problem, one may wish to see ... However, the running time may ...": asked which unit measures circuit
-complexity). Each copied sentence passes the support check (it is the source), so only their number tells.
+the prompt asks for and copies at least two of its sentences from the sources word for word. Given passages that
+lack the answer, the small model often copies three to seven of their sentences in a row ("To measure the
+difficulty of solving a computational problem, one may wish to see ... However, the running time may ...": asked
+which unit measures circuit complexity). Each copied sentence passes the support check (it is the source), so
+only their number tells.
 
 Chosen on the SQuAD pick of 40 (passage mode), first as "three or more copied": look-alike answers refused
 25 -> 30 of 40, right answers with the gold paragraph kept 26 -> 24. Held out, on the first 80 questions of the
