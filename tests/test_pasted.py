@@ -1,5 +1,6 @@
-"""The paste check: an answer copying more source sentences word for word than the one or two asked for is a
-passage pasted, not an answer (qa_bot/answer/pasted.py), and in passage mode it becomes the refusal."""
+"""The paste check: an answer longer than the one or two sentences asked for that copies two or more of them word
+for word from the sources is a passage pasted, not an answer (qa_bot/answer/pasted.py), and in passage mode it
+becomes the refusal."""
 
 from __future__ import annotations
 

@@ -76,9 +76,8 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
 )
 _WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
-_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount", "share": "a percentage or share",
-           "who": "a name", "which": "a name",
-           "where": "a place"}
+_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount",
+           "share": "a percentage or share", "who": "a name", "which": "a name", "where": "a place"}
 
 
 # "When rich countries trade with poor countries, whose wages increase?", "In 1939, how many people...":

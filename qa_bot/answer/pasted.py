@@ -14,10 +14,9 @@ answer lost. Whole-document answers are not checked: on seeds-dev no draft copie
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from qa_bot.text import sentence_spans
+from qa_bot.text import sentence_spans, words
 
 MAX_SENTENCES = 2  # "Write one or two short sentences" (prompts/system.txt)
 MIN_COPIED = 2  # of a longer answer's sentences, this many verbatim make it a pasted passage (one is a quote)
@@ -25,7 +24,7 @@ _MIN_CHARS = 40  # a shorter sentence found inside a passage is a phrase, not a 
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+    return " ".join(words(text))
 
 
 def copied(sentences: Sequence[str], passages: Sequence[str]) -> list[str]:
