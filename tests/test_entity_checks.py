@@ -428,3 +428,49 @@ def test_the_quote_check_is_off_with_the_anchor_check():
     v = _checker(anchor=False).verify("The satellite used when Sky Digital was launched was Astra's satellites [1].",
                                       [_src(SKY)], "What satellite was used when Sky digital was launched?")
     assert v.citations
+
+
+# --- a sentence spliced from two: its head rests on one source sentence, its tail on another
+
+PEACE = ("To avoid more punishing sanctions, the Kremlin leader has professed his desire for peace while escalating "
+         "offensives have won Russian troops important gains in the country's east. Analysts were divided. Some saw "
+         "a bluff. Others did not. Putin's engagement with the Trump administration is part of an effort to secure an "
+         "agreement that goes far beyond territorial concessions in Ukraine and concerns the very makeup of Europe's "
+         "security architecture.")
+PEACE_Q = "Why has Putin professed a desire for peace while his troops advance?"
+
+
+def test_a_spliced_sentence_keeps_the_head_its_quote_shows():
+    """seeds-dev q56: the reason rests on the sanctions sentence, the tail on one four sentences away."""
+    answer = ("Putin has professed a desire for peace while his troops advance because he wants to avoid punishing "
+              "sanctions and to secure an agreement that goes far beyond territorial concessions in Ukraine and "
+              "concerns the very makeup of Europe's security architecture [1].")
+    v = _checker().verify(answer, [_src(PEACE)], PEACE_Q, rare=["profess", "desir", "troop", "while"])
+    assert v.answer == ("Putin has professed a desire for peace while his troops advance because he wants to avoid "
+                        "punishing sanctions [1].")
+    assert "punishing sanctions" in v.citations[0].quote
+    assert [r["check"] for r in v.removed_checks] == ["topic"]
+    assert v.removed_checks[0]["sentence"].startswith("And to secure an agreement")
+
+
+def test_a_head_cut_from_its_reason_is_no_answer():
+    """The head before "because" only restates what a "why" question asks about: the sentence goes whole."""
+    answer = ("Putin has professed a desire for peace while his troops advance because it concerns the very makeup "
+              "of Europe's security architecture and its territorial concessions [1].")
+    v = _checker().verify(answer, [_src(PEACE)], PEACE_Q, rare=["profess", "desir", "troop", "while"])
+    assert v.citations == [] and len(v.removed_checks) == 1, v.answer
+
+
+def test_a_spliced_sentence_is_not_cut_at_a_comma_into_a_fragment():
+    """ "Yuri Ushakov, a foreign policy adviser, said that ...": the head before the second comma is no claim."""
+    answer = ("Yuri Ushakov, a foreign policy adviser to Mr. Putin, said that Russia's plans for any contacts between "
+              "officials should be laid out with care [1].")
+    v = _checker().verify(answer, [_src(KREMLIN)], "What did Ushakov say about contacts between officials?")
+    assert v.citations == [], v.answer
+
+
+def test_a_head_that_ends_in_a_function_word_is_no_claim():
+    answer = ("Yuri Ushakov made no mention of a summit when he summarized the call and said that, in Alaska, the "
+              "talks went well [1].")
+    v = _checker().verify(answer, [_src(USHAKOV)], "What did Ushakov say about the call?")
+    assert v.answer == "Yuri Ushakov made no mention of a summit when he summarized the call [1].", v.answer

@@ -10,7 +10,7 @@ the question is about (`anchors`). No cross-encoder or NLI model ships inside a 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +23,7 @@ from qa_bot.answer.guard import is_instruction
 from qa_bot.answer.polarity import contradiction
 from qa_bot.retrieval.embeddings import Embedder
 from qa_bot.schema import Citation, Scored
-from qa_bot.text import content_stems, coverage, numbers, sentence_spans
+from qa_bot.text import STOPWORDS, content_stems, coverage, numbers, sentence_spans, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # "According to [3], X" / "As stated in source [2], X": the marker is kept, the phrase goes.
@@ -41,8 +41,9 @@ MIN_OVERLAP = 0.5
 _META = frozenset(content_stems("article articles document documents source sources passage piece report discusses "
                                 "says states mentions notes reports highlights describes according"))
 # where a sentence may be cut, keeping its head: before a comma, a relative or a conjunction
-_BOUNDARY = re.compile(r",\s+|\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|"
-                       r"though)\b)")
+_CONJUNCTIONS = r"\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|though)\b)"
+_BOUNDARY = re.compile(r",\s+|" + _CONJUNCTIONS)
+_CONJUNCTION = re.compile(_CONJUNCTIONS)  # not a comma: "Ushakov, Russia's adviser, said that ...": no clause before it
 # "on February 14, 2023", "in March 2022": a month (and day) with a year; its preposition, if any, kept apart
 _MONTH_YEAR = re.compile(
     r"(?:\b(?P<prep>[Oo]n|[Ii]n)\s+)?(?P<month>\b(?:January|February|March|April|May|June|July|August|September|"
@@ -53,6 +54,9 @@ _MONTH_YEAR = re.compile(
 MIN_SHOWN = 0.5
 _SHOWN_AROUND = 1  # sentences either side of the quoted one, for the quote and the rare-word checks (chosen on
 # seeds-dev: 0 lost one more right answer)
+# checks a claim can fail for its tail alone: the head rests on one source sentence, the tail on another or none
+_SPLICED = frozenset({"topic", "quote"})
+_REASON = re.compile(r"\b(?:because|since|due to|in order to|so that)\b", re.IGNORECASE)
 _YES_NO = frozenset(content_stems("yes no"))  # answers a question; no quote holds it
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
 _LEADING = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
@@ -176,11 +180,12 @@ class CitationChecker:
         for ch in checks:
             if ch.source_index is None and not content_stems(ch.claim.text):
                 continue  # punctuation or a lone marker: nothing to keep or to report
-            if ch.source_index is None:
-                failed = ch.failed or ("support", "")
-            elif (failed := self._unshown(ch, sources, asking)) is None and (
-                    said := self._contradicted(ch.claim.text, sources, known)):
-                failed = ("contradiction", said)
+            failed = (ch.failed or ("support", "")) if ch.source_index is None else self._shown(ch, sources, asking, known)
+            if failed is not None and failed[0] in _SPLICED and ch.source_index is not None:
+                cut = self._spliced(ch, failed, sources, known, context or {}, asking)
+                if cut:  # "X because Y and Z" where Z comes from another sentence: X because Y, Z removed
+                    kept.append(cut[0])
+                    ch = cut[1]
             if failed is None:
                 kept.append(ch)
                 continue
@@ -195,6 +200,28 @@ class CitationChecker:
         v = assemble(kept, sources, removed, checks)
         v.removed_checks = reasons
         return v
+
+    def _shown(self, ch: Check, sources: list[Scored], asking: _Asking, known: frozenset[str]) -> tuple[str, str] | None:
+        """(check, reason) when a supported claim's passage does not show it or says the opposite; None if it passes."""
+        if (failed := self._unshown(ch, sources, asking)) is None and (
+                said := self._contradicted(ch.claim.text, sources, known)):
+            failed = ("contradiction", said)
+        return failed
+
+    def _spliced(self, ch: Check, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
+                 context: dict[str, str], asking: _Asking) -> list[Check]:
+        """A sentence whose head one source sentence shows and whose tail comes from another ("X because Y and Z"):
+        [its longest head before a conjunction that passes every check, the tail as removed]; [] if none. The head
+        must still answer: say something besides the question's own words, and keep the sentence's reason ("X
+        because Y": X alone restates what a "why" question asks about)."""
+        reason = _REASON.search(ch.claim.text) is not None
+
+        def answers(head: Check) -> bool:
+            adds = set(content_stems(asked_rules.without_attribution(head.claim.text))) - asking.stems
+            return (bool(adds) and (not reason or _REASON.search(head.claim.text) is not None)
+                    and self._shown(head, sources, asking, known) is None)
+
+        return self._head(ch.claim, failed, sources, known, context, _CONJUNCTION, answers)
 
     def _unshown(self, ch: Check, sources: list[Scored], asking: _Asking) -> tuple[str, str] | None:
         """(check, reason) when, with `anchor_check`, the passage a claim rests on supports it but does not show it; in
@@ -250,17 +277,21 @@ class CitationChecker:
         return [best[0], Check(Claim(best[1], []), None, 0.0, None, failed=failed)]
 
     def _head(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
-              context: dict[str, str]) -> list[Check]:
+              context: dict[str, str], boundary: re.Pattern[str] = _BOUNDARY,
+              accept: Callable[[Check], bool] = lambda ch: True) -> list[Check]:
         """A sentence whose tail names what no passage has ("Ushakov is a foreign policy adviser who was at the
-        summit in Alaska"): its longest head before a clause boundary that passes, and the tail as removed;
-        [] if none. The head is the model's own words, cut, not rewritten."""
-        cuts = [m.start() for m in _BOUNDARY.finditer(claim.text)]
+        summit in Alaska"), or whose tail another sentence holds: its longest head before a clause boundary that
+        passes (and that `accept`s), and the tail as removed; [] if none. The head is the model's own words, cut,
+        not rewritten."""
+        cuts = [m.start() for m in boundary.finditer(claim.text)]
         for cut in reversed(cuts):
             head = claim.text[:cut].rstrip(" ,;:") + "."
             if len(content_stems(head)) < 3:
                 break
+            if (words(head) or [""])[-1] in STOPWORDS:  # "Ushakov said that.": a fragment, not a claim
+                continue
             ch = self._check(Claim(head, list(claim.markers)), sources, known, context)
-            if ch.source_index is not None:
+            if ch.source_index is not None and accept(ch):
                 tail = claim.text[cut:].strip(" ,;")
                 return [ch, Check(Claim(tail[:1].upper() + tail[1:], []), None, 0.0, None, failed=failed)]
         return []
