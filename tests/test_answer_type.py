@@ -103,3 +103,30 @@ def test_a_rewritten_follow_up_is_held_to_what_the_user_asked():
     assert unanswered(question, [answer], frozenset())
     assert _verify(question, answer, passage, asked="What did he leave out when he summarized the call?").citations
 
+
+
+# the name that answers "who" must be in the sentence the quote shows, not only one beside it (seeds-dev q33)
+PATH = ("Konstantin Zatulin backs Mr. Putin. “Russia has chosen this path, and it’s had an influence on Trump,” he "
+        "said. The Kremlin has not commented.")
+
+
+def test_a_who_answer_whose_quote_does_not_name_it_is_removed():
+    v = _verify("According to Zatulin, who has Russia's chosen path influenced?",
+                "According to Zatulin, Russia's chosen path has influenced Putin.", PATH)
+    assert v.citations == [] and [r["check"] for r in v.removed_checks] == ["answer-type"]
+
+
+def test_a_who_answer_whose_quote_names_it_survives():
+    v = _verify("According to Zatulin, who has Russia's chosen path influenced?",
+                "According to Zatulin, Russia's chosen path has influenced Trump.", PATH)
+    assert "Trump" in v.citations[0].quote and not v.removed_checks
+
+
+def test_a_when_answer_may_take_its_date_from_the_sentence_before():
+    """seeds-dev q116: "In 2023, Putin attacked ... He said ...": the date one sentence earlier still answers."""
+    passage = ("In 2023, for example, Mr. Putin attacked Mr. Zelensky's Jewish identity. He said Jewish friends "
+               "had told him that Zelensky was a disgrace to the Jewish people.")
+    v = _verify("When did Putin say Jewish friends told him Zelensky was a disgrace?",
+                "Putin said in 2023 that Jewish friends had told him that Zelensky was a disgrace to the Jewish people.",
+                passage)
+    assert v.citations and not v.removed_checks, v.removed_checks

@@ -7,7 +7,9 @@ Support passes both, since every word is in the source. So when a question asks 
 much, what share, who, or which person, group or place, an answer is kept only if one of its sentences names a
 thing of that kind the question does not already name: a date, year or time word; a number or amount word; a
 percentage or a share word ("a third"); a name, or a word for people or a body ("European leaders", "state
-television"). A leading attribution does not
+television"), which the source sentence its quote shows must name too (a name one sentence away answers nothing:
+"Russia's chosen path has influenced Putin" cannot rest on "... it's had an influence on Trump"). A leading
+attribution does not
 count ("The Wall Street Journal says that ..." names who says, not who is asked about). Rules, no model:
 no NER or QA model ships inside a PyPI package here (`entities.py` finds names by capitals).
 """
@@ -76,6 +78,7 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
 )
 _WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
+_SHOWN_KINDS = frozenset({"who", "which"})  # a date or number may come a sentence earlier ("In 2023, ... He said")
 _DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount",
            "share": "a percentage or share", "who": "a name", "which": "a name", "where": "a place"}
 
@@ -118,13 +121,17 @@ def without_attribution(sentence: str) -> str:
     return _ATTRIBUTION.sub("", sentence, count=1)
 
 
-def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> bool:
-    """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not?"""
+def gives(kind: str, sentence: str, question: str, known: frozenset[str], quote: str | None = None) -> bool:
+    """Does the sentence, past a leading attribution, name a thing of `kind` that the question does not (and that
+    `quote`, the source sentence it rests on, names too)?"""
     asked, said, people = _named(question)
     sentence = without_attribution(sentence)
+    shown = quote if kind in _SHOWN_KINDS else None
+    hay = entity_rules.haystack(shown) if shown is not None else None
     if kind == "share":  # a percentage is a number, but most numbers are no share
         return any(m.group(0).lower() not in said for m in _SHARE.finditer(sentence))
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (kind == "span" and _YEAR.match(e.key))
+           and (hay is None or entity_rules.found(e, hay))
            for e in entity_rules.entities(sentence, known)):
         return True
     new = {w for w in words(sentence) if w not in said}
@@ -132,16 +139,23 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str]) -> boo
         return bool(new & _TIME_WORDS)
     if kind in ("amount", "span"):
         return bool(new & _AMOUNT_WORDS)
-    return kind in ("who", "which") and bool(_who_words(sentence) - people)
+    return kind in ("who", "which") and bool((_who_words(sentence) - people)
+                                              & (_who_words(shown) if shown is not None else _WHO_WORDS))
 
 
-def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "") -> str:
+def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "",
+               quotes: list[str] | None = None) -> str:
     """Why the sentences leave the question open ("" when one gives what it asks for, or it asks for no kind).
     `asked`: the question as the user wrote it, when `question` is its standalone form; both must ask the same
-    kind ("What did he leave out?" rewritten as "Who did Ushakov leave out?" asks for no name)."""
+    kind ("What did he leave out?" rewritten as "Who did Ushakov leave out?" asks for no name). `quotes`: the
+    source sentence each sentence rests on, when known (see `gives`)."""
     kind = asks(question)
     if asked and asks(asked) != kind:
         kind = None
-    if kind is None or not sentences or any(gives(kind, s, question, known) for s in sentences):
+    shown = quotes if quotes is not None else [None] * len(sentences)
+    if kind is None or not sentences or any(gives(kind, s, question, known, q)
+                                            for s, q in zip(sentences, shown, strict=True)):
         return ""
-    return f"the question asks for {_DETAIL[kind]} and no sentence of the answer gives one it does not already name"
+    where = " in the source sentence it quotes" if quotes is not None and kind in _SHOWN_KINDS else ""
+    return (f"the question asks for {_DETAIL[kind]} and no sentence of the answer gives one it does not already "
+            f"name{where}")

@@ -192,7 +192,10 @@ class CitationChecker:
             removed.append(ch.claim.text)
             reasons.append({"sentence": ch.claim.text, "check": failed[0], "detail": failed[1]})
         # the kept sentences together must give what the question asks for (a date for "when"...)
-        open_ = asked_rules.unanswered(question, [ch.claim.text for ch in kept], known, asked) if self.entity_check else ""
+        quotes = [sources[ch.source_index].chunk.text[ch.quote_span[0]:ch.quote_span[1]] for ch in kept
+                  if ch.source_index is not None and ch.quote_span is not None]
+        open_ = asked_rules.unanswered(question, [ch.claim.text for ch in kept], known, asked,
+                                       quotes) if self.entity_check else ""
         if open_:
             removed += [ch.claim.text for ch in kept]
             reasons += [{"sentence": ch.claim.text, "check": "answer-type", "detail": open_} for ch in kept]
