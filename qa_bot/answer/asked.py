@@ -139,8 +139,10 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str], quote:
         return bool(new & _TIME_WORDS)
     if kind in ("amount", "span"):
         return bool(new & _AMOUNT_WORDS)
-    return kind in ("who", "which") and bool((_who_words(sentence) - people)
-                                              & (_who_words(shown) if shown is not None else _WHO_WORDS))
+    if kind not in ("who", "which"):
+        return False
+    named = _who_words(sentence) - people
+    return bool(named & _who_words(shown) if shown is not None else named)
 
 
 def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "",

@@ -181,7 +181,7 @@ class CitationChecker:
             if ch.source_index is None and not content_stems(ch.claim.text):
                 continue  # punctuation or a lone marker: nothing to keep or to report
             failed = (ch.failed or ("support", "")) if ch.source_index is None else self._shown(ch, sources, asking, known)
-            if failed is not None and failed[0] in _SPLICED and ch.source_index is not None:
+            if failed is not None and failed[0] in _SPLICED:  # only `_shown` fails these: ch has a source
                 cut = self._spliced(ch, failed, sources, known, context or {}, asking)
                 if cut:  # "X because Y and Z" where Z comes from another sentence: X because Y, Z removed
                     kept.append(cut[0])
@@ -192,10 +192,8 @@ class CitationChecker:
             removed.append(ch.claim.text)
             reasons.append({"sentence": ch.claim.text, "check": failed[0], "detail": failed[1]})
         # the kept sentences together must give what the question asks for (a date for "when"...)
-        quotes = [sources[ch.source_index].chunk.text[ch.quote_span[0]:ch.quote_span[1]] for ch in kept
-                  if ch.source_index is not None and ch.quote_span is not None]
         open_ = asked_rules.unanswered(question, [ch.claim.text for ch in kept], known, asked,
-                                       quotes) if self.entity_check else ""
+                                       [_quote(ch, sources) for ch in kept]) if self.entity_check else ""
         if open_:
             removed += [ch.claim.text for ch in kept]
             reasons += [{"sentence": ch.claim.text, "check": "answer-type", "detail": open_} for ch in kept]
@@ -387,6 +385,12 @@ class CitationChecker:
             pos += len(p)
         return out
 
+
+
+def _quote(ch: Check, sources: list[Scored]) -> str:
+    """The source sentence a kept check rests on."""
+    assert ch.source_index is not None and ch.quote_span is not None
+    return sources[ch.source_index].chunk.text[ch.quote_span[0]:ch.quote_span[1]]
 
 
 def _quoted_stems(ch: Check, sources: list[Scored]) -> set[str]:
