@@ -394,9 +394,10 @@ class Bot:
         if says_cannot_answer(text):
             ans.fallback = "refusal"
             return
+        ordered = prompt_order(retrieval)  # the passages as numbered for the model
         if plan.mode == "passages" and self.anchor_check and not digest_rules.is_wide(question):
             said = [c.text for c in parse_claims(text)]
-            why = pasted(said, [s.chunk.text for s in prompt_order(retrieval)])
+            why = pasted(said, [s.chunk.text for s in ordered])
             if why:  # passages without the answer, copied out: no sentence of it answers (see pasted.py)
                 ans.removed_sentences += said
                 ans.removed_checks += [{"sentence": s, "check": "pasted", "detail": why} for s in said]
@@ -415,7 +416,7 @@ class Bot:
             v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units),
                                     topic=topic, asked=ans.question, rare=rare)
         else:
-            v = self.checker.verify(text, prompt_order(retrieval), question, openings, topic=topic, asked=ans.question)
+            v = self.checker.verify(text, ordered, question, openings, topic=topic, asked=ans.question)
         ans.removed_sentences += v.removed
         ans.removed_checks += v.removed_checks
         if v.citations:

@@ -299,6 +299,14 @@ def test_why_panel_shows_the_refusal_reason_and_old_records():
     assert "Gone." in why_html([old])
 
 
+def test_why_panel_explains_only_the_checks_that_removed_a_sentence():
+    a = Answer("q", "q", "refused", True, removed_checks=[{"sentence": "It was 4.", "check": "entity", "detail": "4"}])
+    html = why_html([turn_record(a, None)])
+    assert "<dt>entity</dt><dd>a name, number or date the cited passage lacks</dd>" in html
+    assert "<dt>pasted</dt>" not in html and "<dt>support</dt>" not in html
+    assert "qa-legend" not in why_html([turn_record(Answer("q", "q", "a", False), None)])
+
+
 USHAKOV = ("Yuri Ushakov, Mr. Putin's foreign policy adviser, made no mention of a summit when he summarized "
            "the call for reporters.")
 
@@ -474,3 +482,21 @@ def test_a_head_that_ends_in_a_function_word_is_no_claim():
               "talks went well [1].")
     v = _checker().verify(answer, [_src(USHAKOV)], "What did Ushakov say about the call?")
     assert v.answer == "Yuri Ushakov made no mention of a summit when he summarized the call [1].", v.answer
+
+
+RHETORIC = ("“Russia’s rhetoric has softened since then,” Mr. Golosov, the St. Petersburg political scientist, said. "
+            "“There’s still plenty of abuse directed at Zelensky, but they don’t dare say anymore that he is such an "
+            "illegitimate president that there is no need to talk to him.” Kremlin officials have long said little. "
+            "“The propaganda apparatus assumes that society is ready to accept any result of negotiations and military "
+            "actions,” Mr. Vinogradov said.")
+
+
+def test_a_spliced_sentence_is_cut_before_a_with_clause():
+    """seeds-dev q31: ", with the Kremlin acknowledging ..." rests on a sentence three away from the head's."""
+    answer = ("Since then, Russia's rhetoric has softened significantly, with the Kremlin acknowledging that society "
+              "is ready to accept any result of negotiations and military actions [1].")
+    v = _checker().verify(answer, [_src(RHETORIC)], "How has Russia's rhetoric about Zelensky changed since then, "
+                          "according to Golosov?", rare=["rhetor", "russia", "sinc", "golosov"])
+    assert v.answer == "Since then, Russia's rhetoric has softened significantly [1].", v.removed_checks
+    assert "softened" in v.citations[0].quote
+    assert v.removed_checks[0]["sentence"].startswith("With the Kremlin acknowledging")

@@ -40,8 +40,10 @@ _CLAUSES = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
 MIN_OVERLAP = 0.5
 _META = frozenset(content_stems("article articles document documents source sources passage piece report discusses "
                                 "says states mentions notes reports highlights describes according"))
-# where a sentence may be cut, keeping its head: before a comma, a relative or a conjunction
-_CONJUNCTIONS = r"\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|though)\b)"
+# where a sentence may be cut, keeping its head: before a comma, a relative or a conjunction (or ", with": "X has
+# softened, with the Kremlin acknowledging Y" is two claims)
+_CONJUNCTIONS = (r"\s+(?=(?:who|which|where|while|and|but|because|after|before|including|when|although|though)\b)"
+                 r"|(?<=,)\s+(?=with\b)")
 _BOUNDARY = re.compile(r",\s+|" + _CONJUNCTIONS)
 _CONJUNCTION = re.compile(_CONJUNCTIONS)  # not a comma: "Ushakov, Russia's adviser, said that ...": no clause before it
 # "on February 14, 2023", "in March 2022": a month (and day) with a year; its preposition, if any, kept apart
@@ -80,7 +82,6 @@ class Check:
     source_index: int | None  # 0-based index into the sources given to the model
     score: float
     quote_span: tuple[int, int] | None  # offsets inside the chunk text
-    auto: bool = False  # citation attached by code (the model gave none)
     failed: tuple[str, str] | None = None  # (check, detail) when no passage supports the claim
 
 
@@ -100,7 +101,6 @@ class Verified:
     answer: str
     citations: list[Citation]
     removed: list[str] = field(default_factory=list)
-    checks: list[Check] = field(default_factory=list)
     removed_checks: list[dict[str, str]] = field(default_factory=list)  # {"sentence", "check", "detail"} per removal
 
 
@@ -198,7 +198,7 @@ class CitationChecker:
             removed += [ch.claim.text for ch in kept]
             reasons += [{"sentence": ch.claim.text, "check": "answer-type", "detail": open_} for ch in kept]
             kept = []
-        v = assemble(kept, sources, removed, checks)
+        v = assemble(kept, sources, removed)
         v.removed_checks = reasons
         return v
 
@@ -315,7 +315,6 @@ class CitationChecker:
         if best is None or best.source_index is None:
             cited_failure = best.failed if best is not None else None
             best = self._best(claim, sources, list(range(len(sources))), known, "the closest passage", context)
-            best.auto = True
             if best.source_index is None and cited_failure is not None:
                 best.failed = cited_failure  # the reason is about what the model cited
         return best
@@ -414,7 +413,7 @@ def _with_marker(sentence: str, n: int) -> str:
     return f"{sentence} [{n}]"
 
 
-def assemble(kept: list[Check], sources: list[Scored], removed: list[str], checks: list[Check]) -> Verified:
+def assemble(kept: list[Check], sources: list[Scored], removed: list[str]) -> Verified:
     """Renumber markers 1, 2, 3... by first use; one citation per cited passage, quote verbatim."""
     number: dict[int, int] = {}
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -434,4 +433,4 @@ def assemble(kept: list[Check], sources: list[Scored], removed: list[str], check
         citations.append(
             Citation(n, chunk.source, chunk.title, chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.id)
         )
-    return Verified(" ".join(parts), citations, removed, checks)
+    return Verified(" ".join(parts), citations, removed)

@@ -113,7 +113,7 @@ def digest(units: list[Scored], asked: Request, embedder: Embedder | None) -> Ve
     if not picks:
         return None
     checks = [Check(Claim(p.text, [p.unit + 1]), p.unit, p.score, p.span) for p in picks]
-    return assemble(checks, units, [], checks)
+    return assemble(checks, units, [])
 
 
 def _sentences(doc: Chunk, units: list[Scored]) -> list[Pick]:

@@ -22,4 +22,4 @@ def extractive(question: str, sources: list[Scored], embedder: Embedder | None, 
     checks = [
         Check(Claim(sources[i].chunk.text[a:b], [i + 1]), i, score, (a, b)) for score, i, (a, b) in picked
     ]
-    return assemble(checks, sources, [], checks)
+    return assemble(checks, sources, [])

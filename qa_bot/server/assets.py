@@ -36,6 +36,9 @@ a.qa-cite:hover { background: var(--color-accent); color: white !important; }
 mark.qa-quote { background: #fde68a; color: #1f2937; padding: .05em .1em; border-radius: .2em; }
 .qa-nosrc { font-size: .9rem; color: var(--body-text-color-subdued); }
 .qa-why p { margin: .35rem 0; }
+.qa-legend { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .6rem; font-size: .85em; margin: .2rem 0 .6rem; }
+.qa-legend dt { font-weight: 600; }
+.qa-legend dd { margin: 0; }
 .qa-table { width: 100%; border-collapse: collapse; font-size: .82rem; }
 .qa-table th, .qa-table td { border-bottom: 1px solid var(--border-color-primary); padding: .3rem .4rem; text-align: left; vertical-align: top; }
 .qa-table tr.qa-cited { background: var(--color-accent-soft); }

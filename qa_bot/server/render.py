@@ -162,11 +162,7 @@ def why_html(turns: list[dict]) -> str:
         f'{escape(rec["standalone_question"])}</p>'
         f'<p><b>Model</b>: {escape(rec["model"])} · read {_MODES.get(rec.get("mode", ""), "passages")} · retrieval {t.get("retrieval_ms", 0):.0f} ms · '
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
-        f'{refusal}<p><b>Sentences removed by the citation check</b> (support: too little overlap with the cited '
-        f'passage; entity: a name, number or date it lacks; anchor: it does not mention what the question is '
-        f'about; topic: it has none of the question\'s rarest words; quote: the quoted sentence does not show what it adds to the question; speaker: the quoted sentence gives the words to someone else; contradiction: a source sentence says the opposite; '
-        f'answer-type: the question asks when, how many or who, and the answer gives no date, number or name it does not already hold; pasted: longer than the one or two '
-        f'sentences asked for, the answer copies two or more of them from the sources word for word):</p><ul>{removed}</ul>'
+        f'{refusal}<p><b>Sentences removed by the citation check</b>:</p><ul>{removed}</ul>{_legend(_removals(rec))}'
         f'<p><b>Candidates</b> (dense = cosine similarity, BM25 = keyword score, fused = reciprocal rank fusion):</p>'
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
         f'<th>passage</th></tr>{rows}</table></div>'
@@ -180,6 +176,30 @@ _MODES = {"documents": "whole documents (cited passages checked by code)",
 def _removals(rec: dict) -> list[dict]:
     """Removed sentences with their check; turns stored before checks were recorded have the sentence only."""
     return rec.get("removed_checks") or [{"sentence": r, "check": "", "detail": ""} for r in rec["removed_sentences"]]
+
+
+# what each check removes, shown under the removed sentences for the checks that removed one
+_CHECKS = {
+    "support": "too little overlap with the cited passage",
+    "entity": "a name, number or date the cited passage lacks",
+    "anchor": "it does not mention what the question is about",
+    "topic": "it has none of the question's rarest words",
+    "quote": "the quoted sentence does not show what it adds to the question",
+    "speaker": "the quoted sentence gives the words to someone else",
+    "contradiction": "a source sentence says the opposite",
+    "answer-type": "the question asks when, how many or who, and the answer gives no date, number or name it does "
+                   "not already hold",
+    "pasted": "longer than the one or two sentences asked for, the answer copies two or more of them from the "
+              "sources word for word",
+}
+
+
+def _legend(removals: list[dict]) -> str:
+    used = [c for c in _CHECKS if any(r.get("check") == c for r in removals)]
+    if not used:
+        return ""
+    items = "".join(f"<dt>{escape(c)}</dt><dd>{escape(_CHECKS[c])}</dd>" for c in used)
+    return f'<dl class="qa-legend">{items}</dl>'
 
 
 def _removed_item(r: dict) -> str:
