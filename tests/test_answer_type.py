@@ -15,6 +15,9 @@ TUESDAY = ("On Tuesday, Russian figures mocked or attacked Zelensky: Dmitry Medv
            "Maria Zakharova said he was a puppet.")
 PARIS = "The first and only time Putin met Zelensky was in Paris in 2019."
 YEARS = PARIS + " Four years after their only meeting, in 2023, Putin made the attack."
+PLAGUE = "The second wave of the plague reached England in the spring of 1349, in June, after crossing from France."
+EC = ("Reflecting the economic nature of the project, the European Community originally focused upon free movement of "
+      "workers, not on the rights of citizens.")
 SKY = ("BSkyB set a target of 3.5 million households by mid-1994, 36% of households, for its satellite service, "
        "and reached a third of them by 1993.")
 
@@ -37,6 +40,8 @@ SKY = ("BSkyB set a target of 3.5 million households by mid-1994, 36% of househo
     ("Where did they meet?", "where"),
     ("What was the target percentage of households BSkyB wanted to reach?", "share"),
     ("What proportion of voters stayed home?", "share"),
+    ("In what month in 1349 did the plague reach England?", "month"),
+    ("Which month did they meet in?", "month"),
     ("What molecule does the Sun have in higher proportion than Earth?", None),  # asks what, not how much
     ("Why is the Kremlin wary?", None),
 ])
@@ -65,6 +70,12 @@ def _verify(question: str, answer: str, passage: str, asked: str = ""):
     # a count is no share (SQuAD 2.0, its paragraph left out: "3.5 million by mid-1994")
     ("What was the target percentage of households BSkyB wanted to reach?",
      "The target percentage of households BSkyB wanted to reach was 3.5 million by mid-1994.", SKY),
+    # a season is no month (SQuAD 2.0, unanswerable: the source names none for 1349)
+    ("In what month in 1349 did the second wave of the plague reach England?",
+     "The second wave of the plague reached England in the spring of 1349.", PLAGUE),
+    # asked what it did not focus on, it says what it did (SQuAD 2.0, unanswerable)
+    ("What did the European Community not originally focus on?",
+     "The European Community originally focused on free movement of workers.", EC),
 ])
 def test_an_answer_that_gives_nothing_of_the_kind_asked_is_removed(question, answer, passage):
     v = _verify(question, answer, passage)
@@ -89,6 +100,18 @@ def test_an_answer_that_gives_nothing_of_the_kind_asked_is_removed(question, ans
     ("What was the target percentage of households BSkyB wanted to reach?",
      "BSkyB wanted to reach 36% of households.", SKY),
     ("What percentage of households did BSkyB reach by 1993?", "BSkyB reached a third of them by 1993.", SKY),
+    ("In what month in 1349 did the second wave of the plague reach England?",
+     "The second wave of the plague reached England in June 1349.", PLAGUE),
+    ("What did the European Community not originally focus on?",
+     "The European Community did not originally focus on the rights of citizens.", EC),
+    ("What should be the main goal of not using punishment?",  # "not using" negates no verb of the question
+     "The main goal should be to ask whether punishment would do more harm than good.",
+     "In a just system, the main goal should be to ask whether punishment would do more harm than good."),
+    ("What period does 1/p have, assuming p is a prime that is not 2 or 5?",  # "not" in a clause of its own
+     "1/p has period p - 1.", "If p is a prime other than 2 and 5, 1/p has period p - 1."),
+    ("Why did the European Community not focus on the rights of citizens?",  # a reason needs no negation
+     "The European Community originally focused on free movement of workers, reflecting the project's economic "
+     "nature.", EC),
 ])
 def test_an_answer_that_gives_the_kind_asked_survives(question, answer, passage):
     v = _verify(question, answer, passage)

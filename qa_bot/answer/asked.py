@@ -10,7 +10,9 @@ percentage or a share word ("a third"); a name, or a word for people or a body (
 television"), which the source sentence its quote shows must name too (a name one sentence away answers nothing:
 "Russia's chosen path has influenced Putin" cannot rest on "... it's had an influence on Trump"). A leading
 attribution does not
-count ("The Wall Street Journal says that ..." names who says, not who is asked about). Rules, no model:
+count ("The Wall Street Journal says that ..." names who says, not who is asked about). "In what month" wants a
+month ("in the spring of 1349" gives none), and a question about what did not happen ("What did the EC not focus
+on?") an answer with a negation: without one it says what did happen. Rules, no model:
 no NER or QA model ships inside a PyPI package here (`entities.py` finds names by capitals).
 """
 
@@ -29,6 +31,8 @@ _ASKED_ABOUT = ("leader analyst official people person figure president minister
 _PEOPLE = "|".join(w[:-1] + "(?:y|ies)" if w.endswith("y") else w + "s?" for w in _ASKED_ABOUT)
 _AUX = r"(?:did|does|do|is|was|were|are|will|would|can|could|has|have|had|should|must|might)"
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # "In what month in 1349 did ...?" asks for a month: "in the spring of 1349" gives a time, not the month
+    ("month", re.compile(r"^\s*(?:in |during |by |until |since )?(?:what|which) month\b", re.I)),
     # "When the Rhine took a right turn, what did it create?" asks what: "when" then a verb asks when
     ("when", re.compile(rf"^\s*(?:when\s+{_AUX}\b|(?:in |on |by |since |until )?(?:what|which) (?:year|date|month|day|"
                         r"decade|century)\b|since when\b|how long ago\b)", re.I)),
@@ -48,6 +52,7 @@ _TIME_WORDS = frozenset(
     """today yesterday tomorrow tonight morning afternoon evening night week weeks weekend month months year years
     decade decades century centuries spring summer autumn fall winter ago era""".split()
 )
+_MONTH = re.compile(r"\b(?:" + "|".join(m.title() for m in entity_rules.MONTHS) + r")\b")  # "may" is no month
 _YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 # what answers "what percentage of ...": a percentage or a share word ("a third", "the majority")
 _SHARE = re.compile(r"\d\s*%|\b(?:per ?cent|percent|half|halves|quarters?|thirds?|fifths?|tenths?|majority|"
@@ -79,7 +84,7 @@ _WHO_WORDS = frozenset(_ASKED_ABOUT) | frozenset(
 _WANTS = {"when": ("date", "number"), "amount": ("number",), "span": ("number",), "who": ("name", "acronym", "phrase"),
           "which": ("name", "acronym", "phrase"), "where": ("name", "acronym", "phrase")}
 _SHOWN_KINDS = frozenset({"who", "which"})  # a date or number may come a sentence earlier ("In 2023, ... He said")
-_DETAIL = {"when": "a date or time", "amount": "a number or amount", "span": "a number or amount",
+_DETAIL = {"month": "a month", "when": "a date or time", "amount": "a number or amount", "span": "a number or amount",
            "share": "a percentage or share", "who": "a name", "which": "a name", "where": "a place"}
 
 
@@ -128,6 +133,8 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str], quote:
     sentence = without_attribution(sentence)
     shown = quote if kind in _SHOWN_KINDS else None
     hay = entity_rules.haystack(shown) if shown is not None else None
+    if kind == "month":
+        return any(m.group(0).lower() not in said for m in _MONTH.finditer(sentence))
     if kind == "share":  # a percentage is a number, but most numbers are no share
         return any(m.group(0).lower() not in said for m in _SHARE.finditer(sentence))
     if any(e.kind in _WANTS[kind] and not entity_rules.found(e, asked) and not (kind == "span" and _YEAR.match(e.key))
@@ -145,12 +152,29 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str], quote:
     return bool(named & _who_words(shown) if shown is not None else named)
 
 
+# "What did the European Community not originally focus on?" asks what did not happen: an answer without a negation
+# ("It originally focused on free movement of workers") says what did. The question's own verb is negated ("did
+# the EC not focus", "didn't", "never"), not a word of its object ("the goal of not using punishment") nor of a
+# clause ("... assuming p is a prime that is not 2 or 5?"); "why ... not" asks for a reason, which needs none
+_NEGATED = re.compile(rf"^\s*(?:what|which|who|whom)\b(?:(?:\s+[\w'’/-]+){{0,4}}?\s+{_AUX}(?:\s+[\w'’/-]+){{0,4}}?\s+not\b|"
+                      r"[^?]*?n't\b|[^?]*?\bnever\b)", re.I)
+_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|nobody|without|cannot)\b|n't\b", re.I)
+
+
+def _affirms(question: str, sentences: list[str]) -> bool:
+    """The question asks what (or who) did not ..., and no sentence of the answer holds a negation."""
+    return bool(_NEGATED.search(_LEADING_CLAUSE.sub("", question, count=1))) and not any(
+        _NEGATION.search(s) for s in sentences)
+
+
 def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "",
                quotes: list[str] | None = None) -> str:
     """Why the sentences leave the question open ("" when one gives what it asks for, or it asks for no kind).
     `asked`: the question as the user wrote it, when `question` is its standalone form; both must ask the same
     kind ("What did he leave out?" rewritten as "Who did Ushakov leave out?" asks for no name). `quotes`: the
     source sentence each sentence rests on, when known (see `gives`)."""
+    if sentences and _affirms(asked or question, sentences):
+        return "the question asks for what did not happen and no sentence of the answer has a negation"
     kind = asks(question)
     if asked and asks(asked) != kind:
         kind = None

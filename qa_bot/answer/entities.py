@@ -49,9 +49,9 @@ TITLES = frozenset(
 )
 # Acronyms that name roles or things, not who or what a sentence is about.
 COMMON_ACRONYMS = frozenset("TV CEO CFO COO CTO AI OK AM PM GDP ID PR HR VIP FAQ DIY UTC GMT BC AD".split())
-_MONTHS = ("january february march april may june july august september october november december".split())
+MONTHS = ("january february march april may june july august september october november december".split())
 _WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
-_DATES = {**{m: m[:3] for m in _MONTHS}, **{m[:3]: m[:3] for m in _MONTHS if m != "may"}, "sept": "sep",
+_DATES = {**{m: m[:3] for m in MONTHS}, **{m[:3]: m[:3] for m in MONTHS if m != "may"}, "sept": "sep",
           **{d: d[:3] for d in _WEEKDAYS}}
 _CONNECTORS = frozenset("of and for the de".split())  # inside "Bank of England": no initial of their own
 _DEMONYM = ("an", "ese", "i", "ish")
