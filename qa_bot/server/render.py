@@ -153,7 +153,8 @@ def why_html(turns: list[dict]) -> str:
         f'<td class="qa-preview">{escape(s["text"])}</td></tr>'
         for i, s in enumerate(rec["candidates"], 1)
     )
-    removed = "".join(_removed_item(r) for r in _removals(rec)) or "<li><em>none</em></li>"
+    removals = _removals(rec)
+    removed = "".join(_removed_item(r) for r in removals) or "<li><em>none</em></li>"
     refusal = (f'<p><b>Refused before answering</b>: {escape(rec["notice"])}</p>'
                if rec.get("fallback") == "refusal" and rec.get("notice") else "")
     t = rec["timings"]
@@ -162,7 +163,7 @@ def why_html(turns: list[dict]) -> str:
         f'{escape(rec["standalone_question"])}</p>'
         f'<p><b>Model</b>: {escape(rec["model"])} · read {_MODES.get(rec.get("mode", ""), "passages")} · retrieval {t.get("retrieval_ms", 0):.0f} ms · '
         f'first token {t.get("first_token_ms", 0):.0f} ms · total {t.get("total_ms", 0):.0f} ms</p>'
-        f'{refusal}<p><b>Sentences removed by the citation check</b>:</p><ul>{removed}</ul>{_legend(_removals(rec))}'
+        f'{refusal}<p><b>Sentences removed by the citation check</b>:</p><ul>{removed}</ul>{_legend(removals)}'
         f'<p><b>Candidates</b> (dense = cosine similarity, BM25 = keyword score, fused = reciprocal rank fusion):</p>'
         f'<table class="qa-table"><tr><th>#</th><th></th><th>source</th><th>dense</th><th>BM25</th><th>fused</th>'
         f'<th>passage</th></tr>{rows}</table></div>'
@@ -187,8 +188,9 @@ _CHECKS = {
     "quote": "the quoted sentence does not show what it adds to the question",
     "speaker": "the quoted sentence gives the words to someone else",
     "contradiction": "a source sentence says the opposite",
-    "answer-type": "the question asks when, how many or who, and the answer gives no date, number or name it does "
-                   "not already hold",
+    "answer-type": "the question asks when (or in which month), how many, what share, who or where, and the answer "
+                   "gives none it does not already hold; or it asks what did not happen, and the answer has no "
+                   "negation",
     "pasted": "longer than the one or two sentences asked for, the answer copies two or more of them from the "
               "sources word for word",
 }
