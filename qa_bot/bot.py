@@ -394,7 +394,7 @@ class Bot:
         if says_cannot_answer(text):
             ans.fallback = "refusal"
             return
-        ordered = prompt_order(retrieval)  # the passages as numbered for the model
+        ordered = prompt_order(retrieval) if plan.mode == "passages" else []  # as numbered for the model
         if plan.mode == "passages" and self.anchor_check and not digest_rules.is_wide(question):
             said = [c.text for c in parse_claims(text)]
             why = pasted(said, [s.chunk.text for s in ordered])

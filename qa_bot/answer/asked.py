@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 
 from qa_bot.answer import entities as entity_rules
+from qa_bot.answer.polarity import has_negation
 from qa_bot.text import words
 
 # what "which/what ..." asks about when it asks for a person or a body ("which analysts", "what newspaper")
@@ -158,13 +159,12 @@ def gives(kind: str, sentence: str, question: str, known: frozenset[str], quote:
 # clause ("... assuming p is a prime that is not 2 or 5?"); "why ... not" asks for a reason, which needs none
 _NEGATED = re.compile(rf"^\s*(?:what|which|who|whom)\b(?:(?:\s+[\w'’/-]+){{0,4}}?\s+{_AUX}(?:\s+[\w'’/-]+){{0,4}}?\s+not\b|"
                       r"[^?]*?n't\b|[^?]*?\bnever\b)", re.I)
-_NEGATION = re.compile(r"\b(?:not|no|never|none|nor|neither|nothing|nobody|without|cannot)\b|n't\b", re.I)
 
 
 def _affirms(question: str, sentences: list[str]) -> bool:
     """The question asks what (or who) did not ..., and no sentence of the answer holds a negation."""
     return bool(_NEGATED.search(_LEADING_CLAUSE.sub("", question, count=1))) and not any(
-        _NEGATION.search(s) for s in sentences)
+        has_negation(s) for s in sentences)
 
 
 def unanswered(question: str, sentences: list[str], known: frozenset[str], asked: str = "",

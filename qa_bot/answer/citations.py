@@ -48,8 +48,8 @@ _BOUNDARY = re.compile(r",\s+|" + _CONJUNCTIONS)
 _CONJUNCTION = re.compile(_CONJUNCTIONS)  # not a comma: "Ushakov, Russia's adviser, said that ...": no clause before it
 # "on February 14, 2023", "in March 2022": a month (and day) with a year; its preposition, if any, kept apart
 _MONTH_YEAR = re.compile(
-    r"(?:\b(?P<prep>[Oo]n|[Ii]n)\s+)?(?P<month>\b(?:January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)(?:\s+\d{1,2}(?:st|nd|rd|th)?)?),?\s+(?P<year>\d{4})\b")
+    r"(?:\b(?P<prep>[Oo]n|[Ii]n)\s+)?(?P<month>\b(?:" + "|".join(m.title() for m in entity_rules.MONTHS) + r")"
+    r"(?:\s+\d{1,2}(?:st|nd|rd|th)?)?),?\s+(?P<year>\d{4})\b")
 # share of what a claim adds to the question (content stems the question lacks) that the sentence it rests on, one
 # sentence either side or the title must hold: the quote a reader is shown has to show the answer, not a sentence
 # that shares the question's words while the answer's words come from elsewhere in the passage (or from nowhere)

@@ -43,6 +43,11 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
+def has_negation(text: str) -> bool:
+    """Whether the text holds a negation word ("not", "n't", "never", "no", "none", "without", ...)."""
+    return not NEGATIONS.isdisjoint(_tokens(text))
+
+
 def _stem(word: str) -> str:
     return (content_stems(word) or [word])[0]
 
