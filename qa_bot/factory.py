@@ -77,6 +77,7 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     from qa_bot.answer.planner import DocumentLibrary
     from qa_bot.audit import JsonlLog, audit_record
     from qa_bot.bot import Bot
+    from qa_bot.ingest.chunking import CHUNKER
     from qa_bot.ingest.manifest import Manifest
     from qa_bot.retrieval.embeddings import CachedEmbedder
     from qa_bot.retrieval.hybrid import HybridRetriever
@@ -88,7 +89,7 @@ def build_bot(s: Settings, *, embedder=None, store=None, llm="auto"):
     store = store or build_store(s)
     m = Manifest.load(Path(s.index_dir) / "manifest.json")
     if m is not None and m.sources:
-        m.check(embedder.name, s.chunk_size, s.chunk_overlap)
+        m.check(embedder.name, s.chunk_size, s.chunk_overlap, CHUNKER)
         m.check_dim(embedder.dim)  # loaded just above
     retriever = HybridRetriever(
         store, load_bm25(s, store), embedder, top_k=s.top_k, candidates=s.candidates, dense_weight=s.dense_weight,

@@ -142,7 +142,7 @@ def test_a_summary_needs_no_prefix_read_ahead_nor_a_model(seeds_docs):
 
 def test_in_a_corpus_too_large_to_read_whole_only_a_named_document_is_summarised(seeds_docs):
     s, _, _ = seeds_docs
-    llm = ScriptedLLM(["The articles discuss a possible meeting [1]."])
+    llm = ScriptedLLM(["Putin has questioned his authority to sign any peace agreement [1]."])
     bot = build_bot(s.model_copy(update={"context_tokens": 1000}), llm=llm)  # the two articles do not fit
     ans = bot.ask("Summarise the WSJ article.")
     assert llm.calls == [] and ans.fallback == "extractive" and ans.mode == "document"

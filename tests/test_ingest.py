@@ -9,6 +9,7 @@ import pytest
 
 from qa_bot.errors import IndexMismatchError
 from qa_bot.factory import build_ingestor, build_store
+from qa_bot.ingest.chunking import CHUNKER
 from qa_bot.ingest.manifest import Manifest
 from qa_bot.retrieval.bm25 import BM25Index
 
@@ -137,6 +138,13 @@ def test_other_embedder_or_chunking_is_refused_unless_rebuild(folder, settings_f
     overlap = settings_fake.model_copy(update={"chunk_overlap": 0})
     with pytest.raises(IndexMismatchError, match="chunk_overlap"):
         build_ingestor(overlap).run([folder])
+    older = Manifest.load(Path(settings_fake.index_dir) / "manifest.json")  # cut before the chunker was recorded
+    older.chunker = ""
+    older.save(Path(settings_fake.index_dir) / "manifest.json")
+    with pytest.raises(IndexMismatchError, match=r"older chunker \(punkt, not sentences-v2\).*--rebuild"):
+        build_ingestor(settings_fake).run([folder])
+    older.chunker = CHUNKER
+    older.save(Path(settings_fake.index_dir) / "manifest.json")
     # the refused runs changed nothing
     m, _, _ = _state(settings_fake)
     assert m.chunk_size == settings_fake.chunk_size

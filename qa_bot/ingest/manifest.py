@@ -25,6 +25,7 @@ class Manifest:
     dim: int = 0
     chunk_size: int = 0
     chunk_overlap: int = 0
+    chunker: str = ""  # how text was cut into sentences (chunking.CHUNKER); "" before it was recorded
     dirty: bool = False  # set while a write is in progress; a crash leaves it set
     bm25_digest: str = ""
     sources: dict[str, SourceEntry] = field(default_factory=dict)  # key: absolute path
@@ -51,7 +52,7 @@ class Manifest:
             os.fsync(f.fileno())
         os.replace(tmp, path)
 
-    def check(self, embedder_name: str, chunk_size: int, chunk_overlap: int) -> None:
+    def check(self, embedder_name: str, chunk_size: int, chunk_overlap: int, chunker: str) -> None:
         """Refuse to mix vectors or chunks made with different settings (the dim is checked on the first
         vectors, see check_dim, so a re-ingest with nothing new never loads the model)."""
         if self.embedder != embedder_name:
@@ -63,6 +64,11 @@ class Manifest:
             raise IndexMismatchError(
                 f"the index was built with chunk_size={self.chunk_size}, chunk_overlap={self.chunk_overlap}, "
                 f"not {chunk_size}/{chunk_overlap}; run `qa-bot ingest --rebuild` to rebuild it"
+            )
+        if self.chunker != chunker:
+            raise IndexMismatchError(
+                f"the index was cut into chunks by an older chunker ({self.chunker or 'punkt'}, not {chunker}); "
+                "run `qa-bot ingest --rebuild` to rebuild it"
             )
 
     def check_dim(self, dim: int) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_bot.errors import BadFileError
-from qa_bot.ingest.chunking import chunk_document, make_splitter
+from qa_bot.ingest.chunking import CHUNKER, chunk_document, make_splitter
 from qa_bot.ingest.loaders import SIDECAR_SUFFIX, load_file
 from qa_bot.ingest.manifest import Manifest, SourceEntry
 from qa_bot.retrieval.bm25 import BM25Index
@@ -76,7 +76,7 @@ class Ingestor:
         self.splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
 
     def _fresh_manifest(self) -> Manifest:
-        return Manifest(self.embedder.name, self.embedder.dim, self.s.chunk_size, self.s.chunk_overlap)
+        return Manifest(self.embedder.name, self.embedder.dim, self.s.chunk_size, self.s.chunk_overlap, CHUNKER)
 
     def open_manifest(self, rebuild: bool) -> Manifest:
         m = Manifest.load(self.manifest_path)
@@ -87,7 +87,7 @@ class Ingestor:
             m.dirty = True
             m.save(self.manifest_path)
             return m
-        m.check(self.embedder.name, self.s.chunk_size, self.s.chunk_overlap)
+        m.check(self.embedder.name, self.s.chunk_size, self.s.chunk_overlap, CHUNKER)
         if m.dirty:
             self._repair(m)
         return m
