@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from qa_bot.retrieval.bm25 import BM25Index
 from qa_bot.retrieval.embeddings import Embedder, embed_query
@@ -71,31 +71,4 @@ class HybridRetriever:
             s.score += self.bm25_weight / (self.rrf_k + rank + 1)
         ranked = sorted(fused.values(), key=lambda s: -s.score)
         relevant = [s for s in ranked if (s.dense or 0.0) >= self.min_dense_score or (s.bm25 or 0.0) > 0]
-        return Retrieval(merge_overlapping(relevant, k), ranked, (time.perf_counter() - t0) * 1000)
-
-
-def merge_overlapping(ranked: list[Scored], k: int) -> list[Scored]:
-    """The best `k` passages, where a candidate that overlaps one already taken (neighbouring chunks share
-    `chunk_overlap` tokens) widens it to their union instead of taking a slot of its own: two overlapping
-    chunks among the top k gave the model a sentence twice and left out the next passage (seeds: the only
-    passage naming where Putin and Zelensky met fell to fifth). The union keeps the earlier chunk's id and
-    position, so the chunk after it is its stored neighbour."""
-    taken: list[Scored] = []
-    for s in ranked:
-        if len(taken) == k:
-            break
-        c = s.chunk
-        at = next((i for i, t in enumerate(taken) if t.chunk.doc_id == c.doc_id
-                   and c.start < t.chunk.end and t.chunk.start < c.end), None)
-        if at is not None:
-            taken[at] = replace(taken[at], chunk=union(taken[at].chunk, c))
-        else:
-            taken.append(s)
-    return taken
-
-
-def union(a: Chunk, b: Chunk) -> Chunk:
-    """One passage spanning two overlapping chunks of a document (its text the document's slice, as theirs)."""
-    first, second = (a, b) if (a.start, -a.end) <= (b.start, -b.end) else (b, a)
-    text = first.text + second.text[first.end - second.start :] if second.end > first.end else first.text
-    return replace(first, text=text, end=max(first.end, second.end))
+        return Retrieval(relevant[:k], ranked, (time.perf_counter() - t0) * 1000)
