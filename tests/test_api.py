@@ -308,10 +308,10 @@ def openai_client(real_server):
 
 @pytest.mark.slow
 def test_real_answer_plain_and_streamed_with_verbatim_citations(openai_client):
-    question = "When and where did Putin and Zelensky first meet?"
+    question = "When was Zelensky elected president?"  # right from passages too (the prefix may still be read)
     done = openai_client.chat.completions.create(model="qa-bot", messages=[{"role": "user", "content": question}])
     qa = done.to_dict()["qa_bot"]
-    assert not qa["refused"] and "Paris" in qa["answer"] and qa["citations"]
+    assert not qa["refused"] and "2019" in qa["answer"] and any("2019" in c["quote"] for c in qa["citations"])
     for cite in qa["citations"]:
         assert_verbatim(cite)
     assert done.choices[0].message.content.startswith(qa["answer"]) and "\n\nSources:\n[1] " in done.choices[0].message.content
@@ -321,7 +321,7 @@ def test_real_answer_plain_and_streamed_with_verbatim_citations(openai_client):
         model="qa-bot", stream=True, messages=[{"role": "user", "content": question}]))
     last = chunks[-1].to_dict()
     streamed = "".join(c.choices[0].delta.content or "" for c in chunks[:-1])
-    assert len(chunks) > 5 and "Paris" in streamed
+    assert len(chunks) > 5 and "2019" in streamed
     assert last["choices"][0]["finish_reason"] == "stop" and not last["qa_bot"]["refused"]
     for cite in last["qa_bot"]["citations"]:
         assert_verbatim(cite)
