@@ -14,14 +14,11 @@ import pytest
 from qa_bot.factory import build_bot
 from qa_bot.llm.gguf import resolve_gguf
 
-from .conftest import ROOT, WSJ
+from .conftest import PASSAGE_Q, ROOT, WSJ
 from .serving import free_port
 
 pytestmark = pytest.mark.slow
 Q = "When and where did Putin and Zelensky first meet?"
-# asked where the model reads passages: the one passage naming where they met (the WSJ's headline, photo caption
-# and lede) ranks fifth for Q among MiniLM's top four since chunks end at sentence ends (issue-16 note, session 36)
-PASSAGE_Q = "When was Zelensky elected president?"
 
 
 def test_ask_json_cli_default_model(real_seeds_index):
