@@ -25,7 +25,7 @@ from qa_bot.errors import BackendError, BadQuestionError
 from qa_bot.llm.backends import ChatModel
 from qa_bot.retrieval.embeddings import Embedder
 from qa_bot.retrieval.hybrid import HybridRetriever, Retrieval
-from qa_bot.schema import Answer, Chunk, Scored
+from qa_bot.schema import Answer, Chunk, Removal, Scored
 
 
 def prompt_order(retrieval: Retrieval) -> list[Scored]:
@@ -47,7 +47,7 @@ _DIGEST_MAX = 3  # a summary or comparison quotes at most this many documents na
 # its sentence rests on one without the question's words (topic, quote) or has too little support, the model
 # wrote the same answer again: on seeds-dev 0 of 11 such second tries were kept, 1 of 8 after these (seeds-test:
 # 0 of 13, 2 of 5)
-_TOLD_WHAT_TO_CHANGE = frozenset({"entity", "contradiction", "speaker"})
+_TOLD_WHAT_TO_CHANGE = frozenset({Removal.ENTITY, Removal.CONTRADICTION, Removal.SPEAKER})
 _RARE_WORDS = 4  # chosen on seeds-dev's recorded answers (with share 0.5): 3 would remove 3 right answers for 8 wrong, 4: 2 for 8
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 
@@ -395,12 +395,13 @@ class Bot:
             ans.fallback = "refusal"
             return
         ordered = prompt_order(retrieval) if plan.mode == "passages" else []  # as numbered for the model
-        if plan.mode == "passages" and self.anchor_check and not digest_rules.is_wide(question):
-            said = [c.text for c in parse_claims(text)]
+        claims = parse_claims(text) if plan.mode == "passages" else None  # parsed once, for both checks
+        if claims is not None and self.anchor_check and not digest_rules.is_wide(question):
+            said = [c.text for c in claims]
             why = pasted(said, [s.chunk.text for s in ordered])
             if why:  # passages without the answer, copied out: no sentence of it answers (see pasted.py)
                 ans.removed_sentences += said
-                ans.removed_checks += [{"sentence": s, "check": "pasted", "detail": why} for s in said]
+                ans.removed_checks += [{"sentence": s, "check": Removal.PASTED, "detail": why} for s in said]
                 ans.fallback = "refusal"
                 return
         # what retrieval picked may be a look-alike sharing most words with the question: its rarest words
@@ -416,7 +417,7 @@ class Bot:
             v = self.checker.verify(_per_passage(text, numbers), units, question, openings, _neighbours(units),
                                     topic=topic, asked=ans.question, rare=rare)
         else:
-            v = self.checker.verify(text, ordered, question, openings, topic=topic, asked=ans.question)
+            v = self.checker.verify(text, ordered, question, openings, topic=topic, asked=ans.question, claims=claims)
         ans.removed_sentences += v.removed
         ans.removed_checks += v.removed_checks
         if v.citations:

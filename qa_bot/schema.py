@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class Removal(StrEnum):
+    """Which check removed an answer sentence (`Answer.removed_checks[i]["check"]`); a str, so JSON is unchanged."""
+
+    SUPPORT = "support"
+    ENTITY = "entity"
+    ANCHOR = "anchor"
+    TOPIC = "topic"
+    QUOTE = "quote"
+    SPEAKER = "speaker"
+    CONTRADICTION = "contradiction"
+    ANSWER_TYPE = "answer-type"
+    PASTED = "pasted"
 
 
 @dataclass(frozen=True)
@@ -68,8 +83,7 @@ class Answer:
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     removed_sentences: list[str] = field(default_factory=list)
-    # why each was removed: {"sentence", "check": "support" | "entity" | "anchor" | "topic" | "quote" | "speaker" |
-    # "contradiction" | "answer-type" | "pasted", "detail"}
+    # why each was removed: {"sentence", "check": a `Removal` value, "detail"}
     removed_checks: list[dict[str, str]] = field(default_factory=list)
     notice: str = ""
     fallback: str = ""  # "", "extractive" or "refusal": what replaced the model's answer

@@ -12,7 +12,7 @@ from qa_bot.answer.entities import entities, found, haystack, known_names
 from qa_bot.factory import build_bot
 from qa_bot.fakes import HashEmbedder, ScriptedLLM
 from qa_bot.retrieval.hybrid import Retrieval
-from qa_bot.schema import Answer, Chunk, Scored
+from qa_bot.schema import Answer, Chunk, Removal, Scored
 from qa_bot.server.render import turn_record, why_html
 
 MULAN = "The lead actress in Mulan is Liu Yifei, the Chinese-American actress who plays Mulan herself."
@@ -305,6 +305,14 @@ def test_why_panel_explains_only_the_checks_that_removed_a_sentence():
     assert "<dt>entity</dt><dd>a name, number or date the cited passage lacks</dd>" in html
     assert "<dt>pasted</dt>" not in html and "<dt>support</dt>" not in html
     assert "qa-legend" not in why_html([turn_record(Answer("q", "q", "a", False), None)])
+
+
+@pytest.mark.parametrize("check", list(Removal))
+def test_every_check_a_sentence_can_fail_has_its_line_in_the_legend(check):
+    a = Answer("q", "q", "refused", True, removed_checks=[{"sentence": "Gone.", "check": check, "detail": "why"}])
+    html = why_html([turn_record(a, None)])
+    assert f"<dt>{check.value}</dt><dd>" in html
+    assert json.loads(json.dumps(a.removed_checks))[0]["check"] == check.value  # the answer JSON keeps the plain name
 
 
 USHAKOV = ("Yuri Ushakov, Mr. Putin's foreign policy adviser, made no mention of a summit when he summarized "

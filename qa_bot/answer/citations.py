@@ -22,7 +22,7 @@ from qa_bot.answer import speakers as speaker_rules
 from qa_bot.answer.guard import is_instruction
 from qa_bot.answer.polarity import contradiction
 from qa_bot.retrieval.embeddings import Embedder
-from qa_bot.schema import Citation, Scored
+from qa_bot.schema import Citation, Removal, Scored
 from qa_bot.text import STOPWORDS, content_stems, coverage, numbers, sentence_spans, words
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -57,7 +57,7 @@ MIN_SHOWN = 0.5
 _SHOWN_AROUND = 1  # sentences either side of the quoted one, for the quote and the rare-word checks (chosen on
 # seeds-dev: 0 lost one more right answer)
 # checks a claim can fail for its tail alone: the head rests on one source sentence, the tail on another or none
-_SPLICED = frozenset({"topic", "quote"})
+_SPLICED = frozenset({Removal.TOPIC, Removal.QUOTE})
 _REASON = re.compile(r"\b(?:because|since|due to|in order to|so that)\b", re.IGNORECASE)
 _YES_NO = frozenset(content_stems("yes no"))  # answers a question; no quote holds it
 _ENUMERATOR = re.compile(r"^(?:\d{1,2}[.)]|[-*•])(?:\s+|$)")
@@ -82,7 +82,7 @@ class Check:
     source_index: int | None  # 0-based index into the sources given to the model
     score: float
     quote_span: tuple[int, int] | None  # offsets inside the chunk text
-    failed: tuple[str, str] | None = None  # (check, detail) when no passage supports the claim
+    failed: tuple[Removal, str] | None = None  # (check, detail) when no passage supports the claim
 
 
 @dataclass(frozen=True)
@@ -151,15 +151,17 @@ class CitationChecker:
 
     def verify(self, answer: str, sources: list[Scored], question: str = "",
                openings: dict[str, str] | None = None, context: dict[str, str] | None = None,
-               topic: Sequence[str] = (), asked: str = "", rare: Sequence[str] = ()) -> Verified:
+               topic: Sequence[str] = (), asked: str = "", rare: Sequence[str] = (),
+               claims: list[Claim] | None = None) -> Verified:
         """Check each sentence; `question` gives the anchors, `openings` each document's first passage by doc id.
         `topic`: the question's rarest word stems in the index; a kept sentence's passage must hold one.
         `rare`: the same kind of stems; of those a kept sentence repeats, the source sentence it rests on (with one
         sentence either side, as for the quote check: "… she added" names its speaker a sentence earlier; or its
         passage's title) must hold one ("The proposed summit will be held in Paris" cannot rest on the sentence
         about the 2019 meeting).
-        `asked`: the question as written when `question` is its standalone form (see asked.py)."""
-        claims = parse_claims(answer)
+        `asked`: the question as written when `question` is its standalone form (see asked.py).
+        `claims`: `parse_claims(answer)` when the caller has parsed it already."""
+        claims = parse_claims(answer) if claims is None else claims
         # a sentence's first word is a name if any of these writes it capitalised mid-sentence
         known = entity_rules.known_names(answer, question, *(s.chunk.text for s in sources))
         checks: list[Check] = []
@@ -168,7 +170,7 @@ class CitationChecker:
             parts = clauses(c) if ch.source_index is None else []
             split = [self._check(p, sources, known, context or {}) for p in parts]
             for repair in (self._dated, self._head):  # a failed name, number or date: cut it, else the tail
-                if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == "entity":
+                if not any(x.source_index is not None for x in split) and ch.failed and ch.failed[0] == Removal.ENTITY:
                     split = repair(c, ch.failed, sources, known, context or {})
             checks.extend(split if any(x.source_index is not None for x in split) else [ch])
         asking = _Asking(anchor_rules.question_anchors(question) if self.anchor_check else [], tuple(topic), tuple(rare),
@@ -176,11 +178,11 @@ class CitationChecker:
         kept: list[Check] = []
         removed: list[str] = []
         reasons: list[dict[str, str]] = []
-        failed: tuple[str, str] | None  # (check, reason) for a sentence removed
+        failed: tuple[Removal, str] | None  # (check, reason) for a sentence removed
         for ch in checks:
             if ch.source_index is None and not content_stems(ch.claim.text):
                 continue  # punctuation or a lone marker: nothing to keep or to report
-            failed = (ch.failed or ("support", "")) if ch.source_index is None else self._shown(ch, sources, asking, known)
+            failed = (ch.failed or (Removal.SUPPORT, "")) if ch.source_index is None else self._shown(ch, sources, asking, known)
             if failed is not None and failed[0] in _SPLICED:  # only `_shown` fails these: ch has a source
                 cut = self._spliced(ch, failed, sources, known, context or {}, asking)
                 if cut:  # "X because Y and Z" where Z comes from another sentence: X because Y, Z removed
@@ -196,20 +198,20 @@ class CitationChecker:
                                        [_quote(ch, sources) for ch in kept]) if self.entity_check else ""
         if open_:
             removed += [ch.claim.text for ch in kept]
-            reasons += [{"sentence": ch.claim.text, "check": "answer-type", "detail": open_} for ch in kept]
+            reasons += [{"sentence": ch.claim.text, "check": Removal.ANSWER_TYPE, "detail": open_} for ch in kept]
             kept = []
         v = assemble(kept, sources, removed)
         v.removed_checks = reasons
         return v
 
-    def _shown(self, ch: Check, sources: list[Scored], asking: _Asking, known: frozenset[str]) -> tuple[str, str] | None:
+    def _shown(self, ch: Check, sources: list[Scored], asking: _Asking, known: frozenset[str]) -> tuple[Removal, str] | None:
         """(check, reason) when a supported claim's passage does not show it or says the opposite; None if it passes."""
         if (failed := self._unshown(ch, sources, asking)) is None and (
                 said := self._contradicted(ch.claim.text, sources, known)):
-            failed = ("contradiction", said)
+            failed = (Removal.CONTRADICTION, said)
         return failed
 
-    def _spliced(self, ch: Check, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
+    def _spliced(self, ch: Check, failed: tuple[Removal, str], sources: list[Scored], known: frozenset[str],
                  context: dict[str, str], asking: _Asking) -> list[Check]:
         """A sentence whose head one source sentence shows and whose tail comes from another ("X because Y and Z"):
         [its longest head before a conjunction that passes every check, the tail as removed]; [] if none. The head
@@ -224,7 +226,7 @@ class CitationChecker:
 
         return self._head(ch.claim, failed, sources, known, context, _CONJUNCTION, answers)
 
-    def _unshown(self, ch: Check, sources: list[Scored], asking: _Asking) -> tuple[str, str] | None:
+    def _unshown(self, ch: Check, sources: list[Scored], asking: _Asking) -> tuple[Removal, str] | None:
         """(check, reason) when, with `anchor_check`, the passage a claim rests on supports it but does not show it; in
         order: what the question names (anchor), its rarest words (topic), what the claim adds (quote), who
         speaks (speaker). None when it shows it."""
@@ -235,24 +237,24 @@ class CitationChecker:
         texts = anchor_rules.passage_texts(chunk, asking.openings)
         if asking.anchors and not anchor_rules.qualifies(asking.anchors, texts):
             missing = ", ".join(a.text for a in anchor_rules.absent(asking.anchors, texts))
-            return "anchor", f"the cited passage does not mention: {missing}"
+            return Removal.ANCHOR, f"the cited passage does not mention: {missing}"
         if asking.topic and not set(asking.topic) & set(content_stems(" ".join(texts))):
-            return "topic", f"the cited passage has none of the question's rarest words (stems): {', '.join(asking.topic)}"
+            return Removal.TOPIC, f"the cited passage has none of the question's rarest words (stems): {', '.join(asking.topic)}"
         quoted = _quoted_stems(ch, sources)  # what the rare and quote checks read
         repeated = set(asking.rare) & set(content_stems(ch.claim.text))
         if repeated and not repeated & quoted:
-            return "topic", ("the sentence it rests on (and those beside it) has none of the question's words it "
+            return Removal.TOPIC, ("the sentence it rests on (and those beside it) has none of the question's words it "
                              f"repeats (stems): {', '.join(sorted(repeated))}")
         added = set(content_stems(asked_rules.without_attribution(ch.claim.text))) - asking.stems  # "According to
         # the NYT, X": where it read X
         shown = len(added & quoted) / len(added) if added else 1.0
         if shown < MIN_SHOWN:
-            return "quote", (f"the sentence it rests on (and those beside it) holds {shown:.0%} of what it adds to the "
+            return Removal.QUOTE, (f"the sentence it rests on (and those beside it) holds {shown:.0%} of what it adds to the "
                              f"question (at least {MIN_SHOWN:.0%})")
         who = speaker_rules.misattributed(ch.claim.text, chunk.text[ch.quote_span[0]:ch.quote_span[1]])
-        return ("speaker", who) if who else None
+        return (Removal.SPEAKER, who) if who else None
 
-    def _dated(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
+    def _dated(self, claim: Claim, failed: tuple[Removal, str], sources: list[Scored], known: frozenset[str],
                context: dict[str, str]) -> list[Check]:
         """A date the model put together from two ("On February 2023, Putin suggested..." where the passage
         says "In February" and the year is another event's): the sentence with the month or the year cut,
@@ -277,7 +279,7 @@ class CitationChecker:
             return []
         return [best[0], Check(Claim(best[1], []), None, 0.0, None, failed=failed)]
 
-    def _head(self, claim: Claim, failed: tuple[str, str], sources: list[Scored], known: frozenset[str],
+    def _head(self, claim: Claim, failed: tuple[Removal, str], sources: list[Scored], known: frozenset[str],
               context: dict[str, str], boundary: re.Pattern[str] = _BOUNDARY,
               accept: Callable[[Check], bool] = lambda ch: True) -> list[Check]:
         """A sentence whose tail names what no passage has ("Ushakov is a foreign policy adviser who was at the
@@ -353,11 +355,11 @@ class CitationChecker:
         if best.score < self.threshold:
             support, gate, overlap = closest
             if gate:
-                failed = ("entity" if self.entity_check else "support"), gate
+                failed = (Removal.ENTITY if self.entity_check else Removal.SUPPORT), gate
             elif support >= self.threshold:
-                failed = "support", f"{overlap:.0%} of its content words in {where} (at least {self.min_overlap:.0%})"
+                failed = Removal.SUPPORT, f"{overlap:.0%} of its content words in {where} (at least {self.min_overlap:.0%})"
             else:
-                failed = "support", f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}"
+                failed = Removal.SUPPORT, f"support {max(support, 0.0):.2f} below {self.threshold:.2f} in {where}"
             return Check(claim, None, best.score, None, failed=failed)
         return best
 

@@ -6,7 +6,7 @@ import re
 import time
 from html import escape
 
-from qa_bot.schema import Answer, Scored
+from qa_bot.schema import Answer, Removal, Scored
 from qa_bot.server.sources import SourceLibrary, locate
 
 _MARKERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -180,19 +180,19 @@ def _removals(rec: dict) -> list[dict]:
 
 
 # what each check removes, shown under the removed sentences for the checks that removed one
-_CHECKS = {
-    "support": "too little overlap with the cited passage",
-    "entity": "a name, number or date the cited passage lacks",
-    "anchor": "it does not mention what the question is about",
-    "topic": "it has none of the question's rarest words",
-    "quote": "the quoted sentence does not show what it adds to the question",
-    "speaker": "the quoted sentence gives the words to someone else",
-    "contradiction": "a source sentence says the opposite",
-    "answer-type": "the question asks when (or in which month), how many, what share, who or where, and the answer "
-                   "gives none it does not already hold; or it asks what did not happen, and the answer has no "
-                   "negation",
-    "pasted": "longer than the one or two sentences asked for, the answer copies two or more of them from the "
-              "sources word for word",
+_CHECKS: dict[Removal, str] = {
+    Removal.SUPPORT: "too little overlap with the cited passage",
+    Removal.ENTITY: "a name, number or date the cited passage lacks",
+    Removal.ANCHOR: "it does not mention what the question is about",
+    Removal.TOPIC: "it has none of the question's rarest words",
+    Removal.QUOTE: "the quoted sentence does not show what it adds to the question",
+    Removal.SPEAKER: "the quoted sentence gives the words to someone else",
+    Removal.CONTRADICTION: "a source sentence says the opposite",
+    Removal.ANSWER_TYPE: "the question asks when (or in which month), how many, what share, who or where, and the "
+                         "answer gives none it does not already hold; or it asks what did not happen, and the answer "
+                         "has no negation",
+    Removal.PASTED: "longer than the one or two sentences asked for, the answer copies two or more of them from the "
+                    "sources word for word",
 }
 
 
