@@ -109,6 +109,20 @@ def test_must_include_and_is_correct_rules():
     assert is_correct(answerable=True, refused=False, answer="x", must_include=[]) is None
 
 
+def test_an_answer_opening_with_the_opposite_yes_or_no_is_wrong():
+    """seeds-test q10: the must_include point is there, but the first word tells the reader the opposite."""
+    ref = "No; it says a meeting is possible but has offered no indication it is imminent."
+    groups = [["no indication", "not imminent"]]
+    wrong = "Yes, the Kremlin has indicated that a meeting is possible but offering no indication that it is imminent [1]."
+    assert must_include_ok(wrong, groups)
+    assert is_correct(True, False, wrong, groups, reference=ref) is False
+    assert is_correct(True, False, "No, it has offered no indication that it is imminent [1].", groups, reference=ref)
+    assert is_correct(True, False, "[1] no: there is no indication it is imminent.", groups, reference=ref)
+    assert is_correct(True, False, "It has offered no indication that it is imminent [1].", groups, reference=ref)
+    assert is_correct(True, False, wrong, groups)  # no reference: the groups decide
+    assert not is_correct(True, False, "Yes [1].", [], ["no"], reference="No")
+
+
 # --- answers known to be wrong, on the real seeds questions
 
 WRONG = [

@@ -125,7 +125,8 @@ def is_correct(q: dict, answer: str, refused: bool) -> bool:
     """The eval's own rule (qa_bot.evaluation.matcher) on a question dict; nothing to check counts as wrong."""
     from qa_bot.evaluation.matcher import is_correct as match
 
-    verdict = match(bool(q.get("answerable", True)), refused, answer, q.get("must_include") or [], q.get("answers") or [])
+    verdict = match(bool(q.get("answerable", True)), refused, answer, q.get("must_include") or [], q.get("answers") or [],
+                    q.get("reference") or "")
     return bool(verdict)
 
 

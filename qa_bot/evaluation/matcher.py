@@ -124,15 +124,29 @@ def missing_groups(text: str, groups: Sequence[Sequence[str]]) -> list[list[str]
     return [list(g) for g in groups if not any(mentions(text, alt) for alt in g)]
 
 
+_YES_NO = re.compile(r"\W*(yes|no)\b", re.IGNORECASE)
+
+
+def opposite_verdict(answer: str, reference: str) -> bool:
+    """The reference opens with "Yes" or "No" and the answer with the other one: "Yes, the Kremlin has indicated
+    that a meeting is possible but offering no indication that it is imminent" names the reference's point and
+    still tells the reader the wrong thing first."""
+    ref, ans = _YES_NO.match(reference), _YES_NO.match(_MARKER.sub("", answer))
+    return bool(ref and ans and ref.group(1).lower() != ans.group(1).lower())
+
+
 def is_correct(answerable: bool, refused: bool, answer: str, must_include: Sequence[Sequence[str]],
-               answers: Sequence[str] = ()) -> bool | None:
+               answers: Sequence[str] = (), reference: str = "") -> bool | None:
     """The one correctness rule of `qa-bot eval` and `qa-bot bench`.
 
-    Unanswerable: correct when refused. Answerable: not refused and every `must_include` group mentioned,
-    else (SQuAD items) some gold answer mentioned; None when the item gives nothing to check an answer by.
+    Unanswerable: correct when refused. Answerable: not refused, not opening with the opposite of the
+    reference's "Yes"/"No", and every `must_include` group mentioned, else (SQuAD items) some gold answer
+    mentioned; None when the item gives nothing to check an answer by.
     """
     if not answerable:
         return refused
+    if (must_include or answers) and not refused and opposite_verdict(answer, reference):
+        return False
     if must_include:
         return not refused and must_include_ok(answer, must_include)
     if answers:

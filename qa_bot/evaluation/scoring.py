@@ -118,7 +118,8 @@ def score(item: Item, run: Run, resolver: SourceResolver) -> dict:
     flags["abstain_ok"] = M.abstention_ok(item.answerable, a.refused)
     golds = item.golds
     if item.answerable:
-        flags["correct"] = is_correct(True, a.refused, a.answer, item.must_include, item.answers)
+        flags["correct"] = is_correct(True, a.refused, a.answer, item.must_include, item.answers,
+                                      item.reference or "")
         if item.must_include and not a.refused:
             flags["missing"] = missing_groups(a.answer, item.must_include)
         if golds:
