@@ -292,6 +292,22 @@ def test_indexed_file_deleted_during_reingest_leaves_no_stale_chunks(tmp_path, s
     assert build_store(settings_fake).count() == sum(e.chunks for e in m.sources.values())
 
 
+def test_utf16_and_utf32_with_a_byte_order_mark_are_text(tmp_path):
+    """Windows Notepad saves "Unicode" as UTF-16 LE with a BOM: NUL bytes, but text, not a binary file."""
+    words = "Café crème: Zelensky met Putin in Paris in 2019.\nSecond line."
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+        f = tmp_path / f"{encoding}.txt"
+        bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+        f.write_bytes(bom + words.encode(encoding))
+        assert _load(f).text == words, encoding
+    f = tmp_path / "odd.txt"
+    f.write_bytes(b"\xff\xfe" + "ok".encode("utf-16-le") + b"\x00")  # an odd byte left over
+    with pytest.raises(BadFileError, match="UTF-16 byte-order mark"):
+        _load(f)
+    f.write_bytes(b"\xff\xfe" + "Word".encode("utf-16-le"))  # one word, no space: still text
+    assert _load(f).text == "Word"
+
+
 def test_load_file_reasons_directly(tmp_path):
     f = tmp_path / "x.txt"
     f.write_bytes(b"\x00\x00")

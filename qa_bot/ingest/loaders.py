@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import errno
 import hashlib
 import json
@@ -87,13 +88,33 @@ def _extract(ext: str, data: bytes) -> tuple[str, str]:
     raise BadFileError(f"unsupported file type '{ext}'")
 
 
+# byte-order marks that say the encoding outright (Windows Notepad's "Unicode" is UTF-16 LE with one); the
+# UTF-32 ones first, since UTF-32 LE's begins with UTF-16 LE's
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def _decode(data: bytes) -> str:
+    """UTF-8 (with or without a BOM), or UTF-16/32 with a BOM. Other encodings are refused, not guessed: a wrong
+    guess would index mojibake and quote it back as the source's words."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as e:
+                raise BadFileError(f"undecodable: starts with a {encoding.upper()} byte-order mark but is not "
+                                   f"valid {encoding.upper()} (byte {e.start})") from None
+            # any byte pairs decode as UTF-16: junk after the mark reads as symbols and ideographs without a space
+            if any(c.isspace() for c in text) or all(ord(c) < 0x250 for c in text):
+                return text
+            raise BadFileError(f"undecodable: starts with a {encoding.upper()} byte-order mark but does not read as "
+                               "text (no space or line break)")
     if b"\x00" in data[:8192]:
         raise BadFileError("binary file (contains NUL bytes), not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise BadFileError(f"undecodable: not valid UTF-8 (byte {e.start})") from None
+        raise BadFileError(f"undecodable: not valid UTF-8 (byte {e.start}); save it as UTF-8 and add it again") from None
 
 
 def _html(data: bytes) -> tuple[str, str]:
