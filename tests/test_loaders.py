@@ -110,6 +110,24 @@ def test_docx_paragraphs_and_core_title(tmp_path):
     assert doc.text == "Cherries bloom in April.\nBees pollinate them."
 
 
+def test_docx_tables_are_read_in_place(tmp_path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("Prices before the table.")
+    table = d.add_table(rows=3, cols=3)
+    for r, row in enumerate([["Fruit", "Price", "Origin"], ["Apples", "2 EUR", "Normandy"], ["Figs", "5 EUR", ""]]):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+    table.cell(0, 1).merge(table.cell(0, 2))  # a header over two columns
+    d.add_paragraph("After the table.")
+    d.save(str(tmp_path / "prices.docx"))
+    doc = _load(tmp_path / "prices.docx")
+    assert doc.text.splitlines() == [
+        "Prices before the table.", "Fruit | Price Origin", "Apples | 2 EUR | Normandy", "Figs | 5 EUR",
+        "After the table."]
+
+
 def test_seed_titles():
     wsj = _load(SEEDS / WSJ)
     assert wsj.title == "Putin Calls Zelensky the West's Illegitimate Puppet. Can He Talk Peace With Him? (The Wall Street Journal)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -279,6 +280,27 @@ def test_source_viewer_serves_only_indexed_text(app, tmp_path):
     doc.write_text("SECRET new content never indexed.\n", encoding="utf-8")
     page = app.docs.view_document("changing.txt")
     assert "ferries" in page and "SECRET" not in page
+
+
+def test_source_text_is_the_indexed_text_when_the_loader_reads_the_file_differently_now(app, tmp_path, monkeypatch):
+    """Same bytes, new loader (DOCX tables are read since session 38): the indexed text keeps citation offsets right."""
+    import qa_bot.server.sources as sources
+
+    doc = tmp_path / "table.txt"
+    doc.write_text("Apples are red.\n\nFigs are sweet and grow on warm walls.\n", encoding="utf-8")
+    app.ingestor.run([doc], progress=False)
+    doc_id = next(e.doc_id for e in app.library.entries().values() if e.source == "table.txt")
+    real = sources.load_file
+
+    def with_a_table(*a, **k):
+        d = real(*a, **k)
+        return replace(d, text="Fruit | Price\n" + d.text)
+
+    monkeypatch.setattr(sources, "load_file", with_a_table)
+    text = app.library.text(doc_id)
+    chunks, _ = app.bot.retriever.store.doc_vectors(doc_id)
+    assert chunks and all(text[c.start : c.end] == c.text for c in chunks)
+    assert not text.startswith("Fruit")
 
 
 def test_locate_lines_and_paragraphs():

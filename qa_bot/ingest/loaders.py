@@ -161,9 +161,33 @@ def _docx(data: bytes) -> tuple[str, str]:
         d = docx.Document(io.BytesIO(data))
     except Exception as e:  # python-docx raises zip, xml and key errors on damaged files
         raise BadFileError(f"corrupt or unreadable DOCX: {type(e).__name__}") from None
-    paras = [p.text for p in d.paragraphs if p.text.strip()]
+    from docx.table import Table
+
+    lines: list[str] = []
+    for block in d.iter_inner_content():  # paragraphs and tables, in document order
+        if isinstance(block, Table):
+            lines += _table_rows(block)
+        elif block.text.strip():
+            lines.append(block.text)
     title = d.core_properties.title or ""
-    return "\n".join(paras), title
+    return "\n".join(lines), title
+
+
+def _table_rows(table) -> list[str]:
+    """A table as one line per row, cells joined by " | " (a merged cell once: python-docx repeats it)."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            text = " ".join(cell.text.split())
+            if text:
+                cells.append(text)
+        if cells:
+            rows.append(" | ".join(cells))
+    return rows
 
 
 def headline(text: str) -> str:

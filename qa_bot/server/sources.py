@@ -17,6 +17,7 @@ from pathlib import Path
 from qa_bot.errors import BadFileError
 from qa_bot.ingest.loaders import load_file
 from qa_bot.ingest.manifest import Manifest, SourceEntry
+from qa_bot.schema import Chunk
 
 _BLANK = re.compile(r"\n[ \t]*\n\s*")
 CONTEXT_CHARS = 600  # how much text around a quote a long paragraph is cut down to
@@ -117,7 +118,12 @@ class SourceLibrary:
             if cached is not None:
                 self._cache.move_to_end((doc_id, entry.sha256))
                 return cached
-        text = self._from_file(Path(key), entry) or self._from_chunks(doc_id)
+        text = self._from_file(Path(key), entry)
+        chunks, _ = self.store.doc_vectors(doc_id)
+        if text is None or any(text[c.start : c.end] != c.text for c in chunks):
+            # unreadable now, or read differently than when indexed (a loader that has changed since: tables of
+            # DOCX files): the indexed text, so citation offsets still point at what was quoted
+            text = self._from_chunks(chunks)
         with self._lock:
             self._cache[(doc_id, entry.sha256)] = text
             while len(self._cache) > self._cache_size:
@@ -131,9 +137,8 @@ class SourceLibrary:
             return None
         return doc.text if doc.sha256 == entry.sha256 else None
 
-    def _from_chunks(self, doc_id: str) -> str:
+    def _from_chunks(self, chunks: list[Chunk]) -> str:
         """The document rebuilt from its chunks at their offsets (gaps between chunks are whitespace)."""
-        chunks, _ = self.store.doc_vectors(doc_id)
         out: list[str] = []
         pos = 0
         for c in sorted(chunks, key=lambda c: c.start):
