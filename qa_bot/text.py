@@ -54,7 +54,7 @@ def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans = []
     pos = 0
     for m in _SENT_END.finditer(text):
-        if _is_abbreviation(text, m.start()):
+        if _is_abbreviation(text, m.start()) or _wrapped(text, m):
             continue
         spans.append((pos, m.start() + len(m.group(1) or "")))  # closing quotes stay with their sentence
         pos = m.end()
@@ -74,6 +74,19 @@ ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr prof gen col lt sgt rep sen gov pres vs etc inc ltd co corp jan feb mar apr jun jul aug "
     "sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m".split()
 )
+
+
+_WRAP_MIN = 60  # a line this long that stops without punctuation was wrapped (a heading or list item is shorter)
+TERMINAL = tuple(".!?:;\"'”’)]")  # what ends a sentence or a line that is one
+
+
+def _wrapped(text: str, m: re.Match) -> bool:
+    """True when a single line break continues the sentence: a hard-wrapped line (PDF text, a text file wrapped at
+    72 columns) that ends without punctuation and is long, or is followed by a lower-case word."""
+    if m.group(0) != "\n" or m.end() >= len(text):
+        return False
+    line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()].rstrip()
+    return bool(line) and not line.endswith(TERMINAL) and (len(line) >= _WRAP_MIN or text[m.end()].islower())
 
 
 def _is_abbreviation(text: str, end: int) -> bool:

@@ -130,3 +130,38 @@ def test_sentences_rejoin_to_the_text():
     assert [p.strip() for p in pieces] == ["Mr. Putin met Mr. Zelensky in Paris.", "Then talks stalled.",
                                            "“We are ready,” he said.", "St. Petersburg"]
     assert sentences("") == []
+
+
+WRAPPED = ("The first and only time Russian President Vladimir Putin met with Ukrainian President Volodymyr\n"
+           "Zelensky was in Paris in 2019, at a very different moment in relations between the two countries. At\n"
+           "the time, Putin had high hopes for his newly elected counterpart,\n"
+           "who had campaigned on peace.\n")
+
+
+def test_a_hard_wrapped_line_does_not_end_a_sentence():
+    """PDF text and text files wrapped at a fixed width break lines mid-sentence: a quote read "At"."""
+    assert [WRAPPED[s:e] for s, e in sentence_spans(WRAPPED)] == [
+        WRAPPED[: WRAPPED.index(" At") + 1].rstrip(), WRAPPED[WRAPPED.index("At\n") :].rstrip()]
+
+
+def test_short_lines_headings_and_lists_still_end_where_they_end():
+    text = "# Heading\nSome text here.\n- item one\n- item two\nHeadline Without A Stop\nBody starts here.\nDone:\nyes"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "# Heading", "Some text here.", "- item one", "- item two", "Headline Without A Stop", "Body starts here.",
+        "Done:", "yes"]
+
+
+def test_a_sentence_runs_on_across_a_pdf_page(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for page in ["Putin appeared to have high hopes for a relationship with his newly elected counterpart, who had "
+                 "campaigned on making peace with Russia a main priority of", "his presidency. A second sentence."]:
+        pdf.add_page()
+        pdf.multi_cell(0, 8, page)
+    pdf.output(str(tmp_path / "two pages.pdf"))
+    doc = load_file(tmp_path / "two pages.pdf", max_bytes=10**7, allowed=[".pdf"])
+    said = [" ".join(doc.text[s:e].split()) for s, e in sentence_spans(doc.text)]
+    assert said == ["Putin appeared to have high hopes for a relationship with his newly elected counterpart, who had "
+                    "campaigned on making peace with Russia a main priority of his presidency.", "A second sentence."]

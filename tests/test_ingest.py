@@ -141,7 +141,11 @@ def test_other_embedder_or_chunking_is_refused_unless_rebuild(folder, settings_f
     older = Manifest.load(Path(settings_fake.index_dir) / "manifest.json")  # cut before the chunker was recorded
     older.chunker = ""
     older.save(Path(settings_fake.index_dir) / "manifest.json")
-    with pytest.raises(IndexMismatchError, match=r"older chunker \(punkt, not sentences-v2\).*--rebuild"):
+    with pytest.raises(IndexMismatchError, match=rf"older chunker \(punkt, not {CHUNKER}\).*--rebuild"):
+        build_ingestor(settings_fake).run([folder])
+    older.chunker = "sentences-v2"  # session 36's: a hard-wrapped line still ended a sentence
+    older.save(Path(settings_fake.index_dir) / "manifest.json")
+    with pytest.raises(IndexMismatchError, match=rf"older chunker \(sentences-v2, not {CHUNKER}\).*--rebuild"):
         build_ingestor(settings_fake).run([folder])
     older.chunker = CHUNKER
     older.save(Path(settings_fake.index_dir) / "manifest.json")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qa_bot.errors import BadFileError
 from qa_bot.schema import Document
+from qa_bot.text import TERMINAL
 
 SIDECAR_SUFFIX = ".meta.json"
 
@@ -146,7 +147,10 @@ def _pdf(data: bytes) -> tuple[str, str]:
         raise BadFileError(f"corrupt or unreadable PDF: {e}") from None
     except Exception as e:  # pypdf raises a wide range of errors on damaged files
         raise BadFileError(f"corrupt or unreadable PDF: {type(e).__name__}") from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    text = ""
+    for page in (p.strip() for p in pages if p.strip()):
+        # a page that stops mid-sentence runs on into the next (a line break the sentence splitter can join)
+        text += ("\n" if text and not text.endswith(TERMINAL) else "\n\n" if text else "") + page
     if not text:
         raise BadFileError("PDF has no extractable text (scanned images?)")
     return text, str(title)
