@@ -78,6 +78,8 @@ ABBREVIATIONS = frozenset(
 
 _WRAP_MIN = 60  # a line this long that stops without punctuation was wrapped (a heading or list item is shorter)
 TERMINAL = tuple(".!?:;\"'”’)]")  # what ends a sentence or a line that is one
+# a heading, table row, block quote or bulleted item starts a line (not numbers: "O\n2" is a subscript in PDF text)
+_BLOCK = re.compile(r"\s*(?:[#|>]|[-*+•]\s)")
 
 
 def _wrapped(text: str, m: re.Match) -> bool:
@@ -86,7 +88,9 @@ def _wrapped(text: str, m: re.Match) -> bool:
     if m.group(0) != "\n" or m.end() >= len(text):
         return False
     line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()].rstrip()
-    return bool(line) and not line.endswith(TERMINAL) and (len(line) >= _WRAP_MIN or text[m.end()].islower())
+    if not line or line.endswith(TERMINAL) or _BLOCK.match(line) or _BLOCK.match(text, m.end()):
+        return False  # a heading, table row or list item is a line of its own, however long
+    return len(line) >= _WRAP_MIN or text[m.end()].islower()
 
 
 def _is_abbreviation(text: str, end: int) -> bool:

@@ -149,6 +149,12 @@ def test_short_lines_headings_and_lists_still_end_where_they_end():
     assert [text[s:e] for s, e in sentence_spans(text)] == [
         "# Heading", "Some text here.", "- item one", "- item two", "Headline Without A Stop", "Body starts here.",
         "Done:", "yes"]
+    long = ["## A long markdown heading about the talks between the Kremlin and Kyiv this week",
+            "- Ukraine's disarmament and political neutrality under the terms handed over in Istanbul",
+            "- abandoning its aspiration to join the North Atlantic Treaty Organization, for good",
+            "| Fruit | Price | Origin of the fruit in the table, with a long description cell |"]
+    text = "\n".join(long + ["Body text."])
+    assert [text[s:e] for s, e in sentence_spans(text)] == [*long, "Body text."]
 
 
 def test_a_sentence_runs_on_across_a_pdf_page(tmp_path):
