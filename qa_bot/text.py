@@ -82,15 +82,28 @@ TERMINAL = tuple(".!?:;\"'”’)]")  # what ends a sentence or a line that is o
 _BLOCK = re.compile(r"\s*(?:[#|>]|[-*+•]\s)")
 
 
+_FRAGMENT_WORDS = 3  # a paragraph that opens with a "sentence" this short after an unfinished one continues it
+
+
 def _wrapped(text: str, m: re.Match) -> bool:
-    """True when a single line break continues the sentence: a hard-wrapped line (PDF text, a text file wrapped at
-    72 columns) that ends without punctuation and is long, or is followed by a lower-case word."""
-    if m.group(0) != "\n" or m.end() >= len(text):
+    """True when a line break continues the sentence. A single one: a hard-wrapped line (PDF text, a text file
+    wrapped at 72 columns) that ends without punctuation and is long, or is followed by a lower-case word. A blank
+    line: only after a long line without punctuation, before a lower-case word or a fragment ("...a senior fellow
+    at the Carnegie Russia" / "Eurasia Center." in the WSJ seed); a photo caption's credit line stays its own."""
+    if m.end() >= len(text) or m.group(0).count("\n") == 0:
         return False
     line = text[text.rfind("\n", 0, m.start()) + 1 : m.start()].rstrip()
     if not line or line.endswith(TERMINAL) or _BLOCK.match(line) or _BLOCK.match(text, m.end()):
         return False  # a heading, table row or list item is a line of its own, however long
-    return len(line) >= _WRAP_MIN or text[m.end()].islower()
+    if m.group(0) == "\n":
+        return len(line) >= _WRAP_MIN or text[m.end()].islower()
+    if len(line) < _WRAP_MIN:
+        return False
+    if text[m.end()].islower():
+        return True
+    after = text[m.end() : m.end() + 200].split("\n", 1)[0]
+    first = _sentence_spans(after)
+    return bool(first) and first[0][1] < len(after.rstrip()) and len(words(after[first[0][0] : first[0][1]])) <= _FRAGMENT_WORDS
 
 
 def _is_abbreviation(text: str, end: int) -> bool:

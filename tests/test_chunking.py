@@ -157,6 +157,26 @@ def test_short_lines_headings_and_lists_still_end_where_they_end():
     assert [text[s:e] for s, e in sentence_spans(text)] == [*long, "Body text."]
 
 
+def test_a_paragraph_break_inside_a_sentence_does_not_end_it():
+    """The WSJ seed breaks a paragraph after "the Carnegie Russia": the next one opens "Eurasia Center." and the quote
+    that follows lost its speaker. A caption's credit line, a short heading and a finished paragraph still end."""
+    said = ('"Ukraine is a battlefield between Russia and the West," said Tatiana Stanovaya, a senior fellow at the '
+            "Carnegie Russia")
+    text = (f"{said}\n\nEurasia Center. \u201cIn Putin\u2019s eyes, Zelensky is not a player,\u201d she added.\n\n"
+            "A long photo caption about the summit in Alaska. Photo: Presidential Press Service\n\n"
+            "\"They haven't been exactly best friends,\" he said.\n\nShort Heading\n\nIt rained.\n\n"
+            "An unfinished paragraph that is long enough to be a wrapped line of prose text\n\nand it goes on here.")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        f"{said}\n\nEurasia Center.", "\u201cIn Putin\u2019s eyes, Zelensky is not a player,\u201d she added.",
+        "A long photo caption about the summit in Alaska.", "Photo: Presidential Press Service",
+        "\"They haven't been exactly best friends,\" he said.", "Short Heading", "It rained.",
+        "An unfinished paragraph that is long enough to be a wrapped line of prose text\n\nand it goes on here."]
+    seed = (SEEDS / WSJ).read_text(encoding="utf-8")
+    quote = seed.index("\u201cIn Putin\u2019s eyes")
+    before = [seed[s:e] for s, e in sentence_spans(seed) if e <= quote][-1]
+    assert "Stanovaya" in before and before.endswith("Eurasia Center.")
+
+
 def test_a_sentence_runs_on_across_a_pdf_page(tmp_path):
     from fpdf import FPDF
 
