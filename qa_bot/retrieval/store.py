@@ -73,6 +73,12 @@ class ChromaStore:
     def delete_doc(self, doc_id: str) -> None:
         self.col.delete(where={"doc_id": doc_id})
 
+    def doc_chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order, without their vectors (the source viewer's check of a file's text)."""
+        got = self.col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return sorted(chunks, key=lambda c: c.position)
+
     def doc_vectors(self, doc_id: str) -> tuple[list[Chunk], np.ndarray]:
         got = self.col.get(where={"doc_id": doc_id}, include=["documents", "metadatas", "embeddings"])
         chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]

@@ -119,7 +119,7 @@ class SourceLibrary:
                 self._cache.move_to_end((doc_id, entry.sha256))
                 return cached
         text = self._from_file(Path(key), entry)
-        chunks, _ = self.store.doc_vectors(doc_id)
+        chunks = self.store.doc_chunks(doc_id)  # no vectors: only the text is compared
         if text is None or any(text[c.start : c.end] != c.text for c in chunks):
             # unreadable now, or read differently than when indexed (a loader that has changed since: tables of
             # DOCX files): the indexed text, so citation offsets still point at what was quoted
