@@ -107,6 +107,8 @@ def test_must_include_and_is_correct_rules():
     assert is_correct(answerable=False, refused=False, answer="Paris", must_include=[]) is False
     assert is_correct(answerable=True, refused=True, answer="Paris", must_include=[["Paris"]]) is False
     assert is_correct(answerable=True, refused=False, answer="x", must_include=[]) is None
+    assert is_correct(answerable=True, refused=True, answer="", must_include=[], answers=["Paris"]) is False
+    assert is_correct(answerable=True, refused=True, answer="", must_include=[]) is None  # nothing to check by
 
 
 def test_an_answer_opening_with_the_opposite_yes_or_no_is_wrong():

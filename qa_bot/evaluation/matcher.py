@@ -145,10 +145,10 @@ def is_correct(answerable: bool, refused: bool, answer: str, must_include: Seque
     """
     if not answerable:
         return refused
-    if (must_include or answers) and not refused and opposite_verdict(answer, reference):
+    if not (must_include or answers):
+        return None
+    if refused or opposite_verdict(answer, reference):
         return False
     if must_include:
-        return not refused and must_include_ok(answer, must_include)
-    if answers:
-        return not refused and any(mentions(answer, a) for a in answers)
-    return None
+        return must_include_ok(answer, must_include)
+    return any(mentions(answer, a) for a in answers)
