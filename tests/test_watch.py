@@ -35,13 +35,14 @@ def watched(tmp_path, settings_fake):
     ing = build_ingestor(settings_fake)
     ing.run([docs])
     reports, errors = [], []
-    stop = threading.Event()
+    stop, ready = threading.Event(), threading.Event()
     t = threading.Thread(
         target=watch_folders, args=(ing, [docs], reports.append),
-        kwargs={"debounce": 0.3, "stop": stop, "on_error": errors.append}, daemon=True,
+        kwargs={"debounce": 0.3, "stop": stop, "on_error": errors.append, "ready": ready}, daemon=True,
     )
     t.start()
-    time.sleep(0.5)  # the observer is scheduled
+    # a file written before the observer starts is never seen: a fixed sleep lost that race on a loaded CI host
+    assert ready.wait(30), "the watcher starts"
     yield docs, reports, errors
     stop.set()
     t.join(timeout=10)
@@ -54,7 +55,7 @@ def test_watch_follows_create_modify_delete_rename(watched, settings_fake):
     assert set(_sources(s)) == {"a.txt"}
 
     (docs / "b.txt").write_text("Bananas are yellow.\n")
-    assert _wait_for(lambda: set(_sources(s)) == {"a.txt", "b.txt"}), _sources(s)
+    assert _wait_for(lambda: set(_sources(s)) == {"a.txt", "b.txt"}), (_sources(s), errors)
 
     before = _sources(s)["a.txt"]
     (docs / "a.txt").write_text("Apples are green now.\n")

@@ -14,8 +14,10 @@ def _report_error(e: Exception) -> None:
 
 def watch_folders(
     ingestor, targets: list[Path], on_report, debounce: float = 1.0, stop: threading.Event | None = None,
-    on_error=_report_error,
+    on_error=_report_error, ready: threading.Event | None = None,
 ) -> None:
+    """Sync `targets` into the index after each burst of changes until `stop` is set; `ready` is set once changes
+    are being watched (a change made before that is only picked up by the next sync)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -36,6 +38,8 @@ def watch_folders(
     for t in targets:
         observer.schedule(Handler(), str(t if t.is_dir() else t.parent), recursive=True)
     observer.start()
+    if ready is not None:
+        ready.set()
     stop = stop or threading.Event()
     try:
         while not stop.is_set():
