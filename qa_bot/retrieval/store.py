@@ -73,16 +73,19 @@ class ChromaStore:
     def delete_doc(self, doc_id: str) -> None:
         self.col.delete(where={"doc_id": doc_id})
 
+    def _doc(self, doc_id: str, include: list[str]) -> tuple[list[Chunk], list[int], dict]:
+        """A document's chunks, the order that sorts them by position, and the raw `get` answer."""
+        got = self.col.get(where={"doc_id": doc_id}, include=include)
+        chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return chunks, sorted(range(len(chunks)), key=lambda k: chunks[k].position), got
+
     def doc_chunks(self, doc_id: str) -> list[Chunk]:
         """A document's chunks in order, without their vectors (the source viewer's check of a file's text)."""
-        got = self.col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-        return sorted(chunks, key=lambda c: c.position)
+        chunks, order, _ = self._doc(doc_id, ["documents", "metadatas"])
+        return [chunks[k] for k in order]
 
     def doc_vectors(self, doc_id: str) -> tuple[list[Chunk], np.ndarray]:
-        got = self.col.get(where={"doc_id": doc_id}, include=["documents", "metadatas", "embeddings"])
-        chunks = [_chunk(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
-        order = sorted(range(len(chunks)), key=lambda k: chunks[k].position)
+        chunks, order, got = self._doc(doc_id, ["documents", "metadatas", "embeddings"])
         vecs = np.asarray(got["embeddings"], dtype=np.float32)
         return [chunks[k] for k in order], (vecs[order] if len(order) else vecs)
 
