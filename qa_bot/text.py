@@ -101,9 +101,15 @@ def _wrapped(text: str, m: re.Match) -> bool:
         return False
     if text[m.end()].islower():
         return True
-    after = text[m.end() : m.end() + 200].split("\n", 1)[0]
-    first = _sentence_spans(after)
-    return bool(first) and first[0][1] < len(after.rstrip()) and len(words(after[first[0][0] : first[0][1]])) <= _FRAGMENT_WORDS
+    return _opens_with_fragment(text[m.end() : m.end() + 200].split("\n", 1)[0])
+
+
+def _opens_with_fragment(line: str) -> bool:
+    """True when a line opens with a sentence of at most _FRAGMENT_WORDS words and more text follows it."""
+    for end in _SENT_END.finditer(line):
+        if not _is_abbreviation(line, end.start()):
+            return len(words(line[: end.start()])) <= _FRAGMENT_WORDS and bool(line[end.end() :].strip())
+    return False
 
 
 def _is_abbreviation(text: str, end: int) -> bool:
