@@ -55,14 +55,21 @@ def seeds_extractive(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_seeds_index(tmp_path_factory):
-    """The seeds indexed with the real MiniLM embedder (shared by slow tests)."""
-    from qa_bot.factory import build_ingestor
+    """The seeds indexed with the real MiniLM embedder (shared by slow tests), their whole-document prefix read
+    ahead by the default model as `ask` does when it is missing: every test, and every `serve` on a copy of this
+    index, resumes from it instead of reading the two articles again (about 2 min each on an AVX2-only host)."""
+    from qa_bot.factory import build_bot, build_ingestor
     from qa_bot.settings import Settings
+    from qa_bot.startup import read_ahead
 
     tmp = tmp_path_factory.mktemp("real")
     s = Settings(index_dir=tmp / "index", data_dir=tmp / "data")
     report = build_ingestor(s).run([SEEDS])
     assert report.chunks > 0 and not report.failed
+    bot, said = build_bot(s), []
+    read_ahead(bot, said.append)
+    assert bot.plan().mode == "documents" and not bot.plan().pending, said
+    del bot
     return s
 
 

@@ -242,9 +242,9 @@ def test_sigkill_during_ingest_of_squad_paragraphs_fake_embedder(tmp_path):
     folder = tmp_path / "squad"
     n_docs = _squad_folder(folder)
     assert n_docs >= 300
-    killed = _kill_points(folder, tmp_path, "fake-hash", n_points=10, atol=1e-6)
+    killed = _kill_points(folder, tmp_path, "fake-hash", n_points=6, atol=1e-6)  # 6: the slow tier's budget
     print(f"kill points survived (fake embedder): {killed} over {n_docs} documents")
-    assert killed >= 10
+    assert killed >= 6
 
 
 @pytest.mark.slow
