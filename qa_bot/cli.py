@@ -199,8 +199,11 @@ def serve(host, port, index_dir) -> None:
 @click.option("--no-gate", is_flag=True, help="Report only; exit 0 even if a gate fails.")
 @click.option("--update-baseline", is_flag=True, help="Write this run's metrics to eval/baseline.json.")
 @click.option("--junit", type=click.Path(path_type=Path), default=None, help="Also write JUnit XML (one test case per question) here.")
+@click.option("--replay", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="An earlier run's --out folder: its recorded drafts stand in for the model (re-check in seconds).")
 @_guard
-def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no_gate, update_baseline, junit) -> None:
+def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no_gate, update_baseline, junit,
+             replay) -> None:
     """Run eval suites (or any dataset) and gate on thresholds and the baseline.
 
     Exit status: 0 every gate passed, 1 a gate failed, 2 a usage or setup error.
@@ -208,7 +211,8 @@ def eval_cmd(suites, dataset, limit, out, index_dir, llm_provider, llm_model, no
     from qa_bot.evaluation.runner import run_eval
 
     s = _settings(index_dir=index_dir, llm_provider=llm_provider, llm_model=llm_model)
-    ok = run_eval(s, list(suites), dataset, limit, out, update_baseline=update_baseline, echo=click.echo, junit=junit)
+    ok = run_eval(s, list(suites), dataset, limit, out, update_baseline=update_baseline, echo=click.echo, junit=junit,
+                  replay=replay)
     if not ok and not no_gate:
         sys.exit(1)
 

@@ -60,8 +60,8 @@ class Target:
 
 
 class Runner:
-    def __init__(self, settings: Settings, eval_dir: Path, echo: Echo):
-        self.settings, self.eval_dir, self.echo = settings, eval_dir, echo
+    def __init__(self, settings: Settings, eval_dir: Path, echo: Echo, replay: Path | None = None):
+        self.settings, self.eval_dir, self.echo, self.replay = settings, eval_dir, echo, replay
         self.targets: dict[str, Target] = {}
         self._llm: object = "unset"
         self._judge: object = "unset"
@@ -71,6 +71,10 @@ class Runner:
             from qa_bot.factory import build_llm
 
             self._llm = build_llm(self.settings)
+            if self.replay is not None:  # the recorded drafts, not the model's (see evaluation/replay.py)
+                from qa_bot.evaluation.replay import ReplayModel
+
+                self._llm = ReplayModel(self.replay, self._llm)
         return self._llm
 
     def judge(self):
@@ -132,8 +136,14 @@ class Runner:
 def run_eval(
     settings: Settings, suites: list[str], dataset: Path | None, limit: int | None, out: Path,
     update_baseline: bool = False, echo: Echo = print, eval_dir: Path | None = None, junit: Path | None = None,
+    replay: Path | None = None,
 ) -> bool:
-    """Run each suite (default: seeds) and the dataset; True when every gate passed."""
+    """Run each suite (default: seeds) and the dataset; True when every gate passed. `replay`: an earlier run's
+    --out folder whose recorded drafts stand in for the model (evaluation/replay.py)."""
+    if replay is not None and update_baseline:
+        from qa_bot.evaluation.replay import ReplayError
+
+        raise ReplayError("--replay re-checks recorded drafts: it cannot write the baseline")
     eval_dir = eval_dir or find_eval_dir()
     cfg = load_config(eval_dir)
     names = expand_suites(cfg, list(suites) or ([] if dataset else ["seeds"]), eval_dir)
@@ -142,7 +152,9 @@ def run_eval(
     runs: list[tuple[str, dict, Path | None]] = [(n, suite_config(cfg, n), None) for n in names]
     if dataset is not None:
         runs.append((Path(dataset).stem, suite_config(cfg, None), Path(dataset)))
-    runner = Runner(settings, eval_dir, echo)
+    runner = Runner(settings, eval_dir, echo, replay)
+    if replay is not None:
+        echo(f"replay: the drafts recorded in {replay} stand in for the model (timings are the checks' own)")
     ok, summaries, all_rows = True, {}, {}
     for name, scfg, path in runs:
         folder = Path(out) if len(runs) == 1 else Path(out) / name
@@ -156,6 +168,9 @@ def run_eval(
                 "metrics": summaries[name]["metrics"],
                 "questions": {r["id"]: bool(r["eval"]["passed"]) for r in all_rows[name]},
             }
+    missing = getattr(runner._llm, "missing", None)
+    if missing:
+        echo(f"replay: {len(missing)} questions had no recorded draft (answered with nothing), e.g. {missing[0]!r}")
     if len(summaries) > 1:
         (Path(out) / "summary.json").write_text(json.dumps({"suites": summaries}, indent=2), encoding="utf-8")
     if junit is not None:
